@@ -1,0 +1,31 @@
+/**
+ * Environment variable names shared by infra (which sets them) and lambdas/wiring (which reads
+ * them). No other module reads process.env.
+ */
+export const ENV = {
+  /** JSON of RuntimeConfig (see runtime-config.ts), written by infra from the validated config. */
+  runtimeConfig: 'FLEETWATCH_RUNTIME_CONFIG',
+  /** DynamoDB table for small single-writer state: watermarks, inventories, detector state. */
+  stateTable: 'FLEETWATCH_STATE_TABLE',
+  /** DynamoDB table holding the current state and history of each SageMaker training job. */
+  jobsTable: 'FLEETWATCH_JOBS_TABLE',
+  /** Telemetry sink selection: 'timestream' (default) or 'none' (store-only, see ADR 0002). */
+  sinkKind: 'FLEETWATCH_SINK',
+  timestreamDatabase: 'FLEETWATCH_TIMESTREAM_DATABASE',
+  timestreamGpuTable: 'FLEETWATCH_TIMESTREAM_GPU_TABLE',
+  timestreamJobsTable: 'FLEETWATCH_TIMESTREAM_JOBS_TABLE',
+  /**
+   * Explicit Timestream endpoint (a local emulator in tests). When set, the client skips endpoint
+   * discovery; AWS_ENDPOINT_URL alone would not, and would send writes to the real service.
+   */
+  timestreamEndpoint: 'FLEETWATCH_TIMESTREAM_ENDPOINT',
+  /** Queue URL where messages that can never be processed are sent with their reason. */
+  deadLetterQueueUrl: 'FLEETWATCH_DLQ_URL',
+  /** Standard AWS variable honoured by every SDK client we build (local emulators). */
+  awsEndpointUrl: 'AWS_ENDPOINT_URL',
+  awsRegion: 'AWS_REGION',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
