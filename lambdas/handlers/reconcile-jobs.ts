@@ -1,0 +1,4 @@
+// Placeholder so the CDK app can synth while the real handler is written; replaced by its owner.
+export const handler = async (): Promise<void> => {
+  throw new Error('reconcile-jobs: not implemented yet');
+};
