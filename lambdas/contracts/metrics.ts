@@ -53,6 +53,16 @@ export const OPS_METRICS = {
     'Metrics requested from GetMetricData (the billed unit)',
   ),
   listMetricsCalls: metric('ListMetricsCalls', 'Count', 'ListMetrics requests made'),
+  datapointsMissing: metric(
+    'DatapointsMissing',
+    'Count',
+    'Series-minutes with no datapoint from CloudWatch (series gone quiet or late)',
+  ),
+  queriesIncomplete: metric(
+    'QueriesIncomplete',
+    'Count',
+    'GetMetricData results not Complete after paging (possible gaps)',
+  ),
   // telemetry sink
   recordsWritten: metric('RecordsWritten', 'Count', 'Records accepted by the telemetry sink', ['Table']),
   recordsRejected: metric('RecordsRejected', 'Count', 'Records rejected by the telemetry sink', [
@@ -74,7 +84,23 @@ export const OPS_METRICS = {
     'Count',
     'Job events that failed validation (sent to the DLQ)',
   ),
+  jobEventsFailed: metric(
+    'JobEventsFailed',
+    'Count',
+    'Job events that failed transiently (reported as batch item failures and retried)',
+  ),
   jobsReconciled: metric('JobsReconciled', 'Count', 'Jobs repaired by the reconciliation sweep'),
+  reconcileIncomplete: metric(
+    'ReconcileIncomplete',
+    'Count',
+    'Region sweeps that stopped before the end (watermark kept at the last finished window)',
+    ['Reason'],
+  ),
+  trainingJobListingsTruncated: metric(
+    'TrainingJobListingsTruncated',
+    'Count',
+    'ListTrainingJobs listings stopped on a repeated NextToken or the page cap',
+  ),
   listTrainingJobsCalls: metric('ListTrainingJobsCalls', 'Count', 'ListTrainingJobs requests made'),
   describeTrainingJobCalls: metric('DescribeTrainingJobCalls', 'Count', 'DescribeTrainingJob requests made'),
   apiThrottled: metric('ApiThrottled', 'Count', 'AWS API calls throttled and retried', ['Api']),

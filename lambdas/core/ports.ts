@@ -133,8 +133,11 @@ export interface TrainingJobSummary {
 }
 
 export interface TrainingJobApi {
-  /** ListTrainingJobs with LastModifiedTimeAfter, every page (short or empty pages included). */
-  listModifiedSince(region: string, afterMs: number): AsyncIterable<TrainingJobSummary>;
+  /**
+   * ListTrainingJobs with LastModifiedTimeAfter (and LastModifiedTimeBefore when given; both
+   * exclusive), every page (short or empty pages included).
+   */
+  listModifiedSince(region: string, afterMs: number, beforeMs?: number): AsyncIterable<TrainingJobSummary>;
   describe(region: string, jobName: string): Promise<TrainingJobState>;
 }
 
