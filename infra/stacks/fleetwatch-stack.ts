@@ -1,0 +1,193 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { type FleetWatchConfig, runtimeConfigFrom } from '../../lambdas/contracts/config';
+import { ENV } from '../../lambdas/contracts/env';
+import { EncryptionKey } from '../constructs/encryption-key';
+import { FleetWatchFunction } from '../constructs/fleetwatch-function';
+import { InvocationSchedules } from '../constructs/invocation-schedules';
+import { JobEventIngress } from '../constructs/job-event-ingress';
+import { grantReadCloudWatchMetrics, grantReadTrainingJobs } from '../constructs/service-grants';
+import { StateStores } from '../constructs/state-stores';
+import {
+  TIMESTREAM_AVAILABILITY_NOTICE,
+  TIMESTREAM_TABLES,
+  TimestreamSink,
+} from '../constructs/timestream-sink';
+
+export interface FleetWatchStackProps extends StackProps {
+  /** The validated FleetWatch configuration (lambdas/contracts/config.ts). */
+  readonly config: FleetWatchConfig;
+}
+
+/** Timeouts are part of the design: the queue visibility timeout and schedules derive from them. */
+const COLLECTOR_TIMEOUT = Duration.minutes(5);
+const INGEST_TIMEOUT = Duration.seconds(30);
+const RECONCILE_TIMEOUT = Duration.minutes(5);
+/** Lambda keeps an unprocessed async event at most this long. */
+const LAMBDA_MAX_EVENT_AGE = Duration.hours(6);
+
+/**
+ * FleetWatch's home-region stack: the key, the state stores, the telemetry sink, the job event
+ * ingress, the three foundation functions and their schedules. Other fleet regions forward their
+ * SageMaker job events here (EventForwarderStack).
+ */
+export class FleetWatchStack extends Stack {
+  readonly encryptionKey: EncryptionKey;
+  readonly stores: StateStores;
+  /** Undefined when config.sink.kind is 'none'. */
+  readonly telemetrySink: TimestreamSink | undefined;
+  readonly jobEvents: JobEventIngress;
+  readonly collectGpuMetrics: FleetWatchFunction;
+  readonly ingestJobEvents: FleetWatchFunction;
+  readonly reconcileJobs: FleetWatchFunction;
+  readonly schedules: InvocationSchedules;
+
+  constructor(scope: Construct, id: string, props: FleetWatchStackProps) {
+    const { config } = props;
+    const timestream = config.sink.kind === 'timestream';
+    super(scope, id, {
+      description:
+        `FleetWatch: monitoring for GPU training fleets (home region ${config.homeRegion}; telemetry sink ` +
+        `"${config.sink.kind}").${timestream ? ` NOTE: ${TIMESTREAM_AVAILABILITY_NOTICE}` : ''}`,
+      ...props,
+    });
+
+    this.encryptionKey = new EncryptionKey(this, 'EncryptionKey', {
+      alias: `${config.name.toLowerCase()}/data`,
+    });
+    const key = this.encryptionKey.key;
+    this.stores = new StateStores(this, 'StateStores', { encryptionKey: key });
+    this.telemetrySink = timestream
+      ? new TimestreamSink(this, 'TelemetrySink', {
+          databaseName: config.sink.databaseName,
+          encryptionKey: key,
+          memoryStoreRetentionHours: config.sink.memoryStoreRetentionHours,
+          magneticStoreRetentionDays: config.sink.magneticStoreRetentionDays,
+        })
+      : undefined;
+    this.jobEvents = new JobEventIngress(this, 'JobEventIngress', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(INGEST_TIMEOUT.toSeconds() * 6),
+    });
+
+    const environment: Record<string, string> = {
+      [ENV.runtimeConfig]: JSON.stringify(runtimeConfigFrom(config)),
+      [ENV.stateTable]: this.stores.stateTable.tableName,
+      [ENV.jobsTable]: this.stores.jobsTable.tableName,
+      [ENV.sinkKind]: config.sink.kind,
+      ...(this.telemetrySink
+        ? {
+            [ENV.timestreamDatabase]: this.telemetrySink.databaseName,
+            [ENV.timestreamGpuTable]: TIMESTREAM_TABLES.gpuMetrics,
+            [ENV.timestreamJobsTable]: TIMESTREAM_TABLES.trainingJobs,
+          }
+        : {}),
+    };
+    const common = {
+      environment,
+      logRetention: config.retention.logDays as logs.RetentionDays,
+      encryptionKey: key,
+    };
+
+    this.collectGpuMetrics = new FleetWatchFunction(this, 'CollectGpuMetrics', {
+      ...common,
+      handlerName: 'collect-gpu-metrics',
+      description:
+        'Collects DCGM GPU metrics from CloudWatch into the telemetry sink (watermarked, backfills gaps)',
+      timeout: COLLECTOR_TIMEOUT,
+      memorySize: 2048,
+      // Single writer of the collection watermarks.
+      reservedConcurrentExecutions: 1,
+    });
+    this.stores.stateTable.grantReadWriteData(this.collectGpuMetrics);
+    grantReadCloudWatchMetrics(this.collectGpuMetrics);
+    this.telemetrySink?.grantWriteGpuMetrics(this.collectGpuMetrics);
+
+    this.ingestJobEvents = new FleetWatchFunction(this, 'IngestJobEvents', {
+      ...common,
+      environment: { ...environment, [ENV.deadLetterQueueUrl]: this.jobEvents.deadLetterQueue.queueUrl },
+      handlerName: 'ingest-job-events',
+      description: 'Applies SageMaker training job state changes from the job events queue',
+      timeout: INGEST_TIMEOUT,
+      memorySize: 512,
+    });
+    this.ingestJobEvents.function.addEventSource(
+      new lambdaEventSources.SqsEventSource(this.jobEvents.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.jobEvents.deadLetterQueue.grantSendMessages(this.ingestJobEvents);
+    this.stores.jobsTable.grantReadWriteData(this.ingestJobEvents);
+    this.telemetrySink?.grantWriteTrainingJobs(this.ingestJobEvents);
+
+    this.reconcileJobs = new FleetWatchFunction(this, 'ReconcileJobs', {
+      ...common,
+      handlerName: 'reconcile-jobs',
+      description: 'Repairs the job store from ListTrainingJobs/DescribeTrainingJob in every fleet region',
+      timeout: RECONCILE_TIMEOUT,
+      memorySize: 512,
+      // Single writer of the sweep watermark.
+      reservedConcurrentExecutions: 1,
+    });
+    this.stores.stateTable.grantReadWriteData(this.reconcileJobs);
+    this.stores.jobsTable.grantReadWriteData(this.reconcileJobs);
+    grantReadTrainingJobs(
+      this.reconcileJobs,
+      config.fleets.map((f) => f.region),
+    );
+    this.telemetrySink?.grantWriteTrainingJobs(this.reconcileJobs);
+
+    const collectEvery = Duration.minutes(config.collection.cadenceMinutes);
+    const reconcileEvery = Duration.minutes(config.jobs.reconcileEveryMinutes);
+    // A scheduled run that cannot start (reserved concurrency busy) or fails is not retried by
+    // Lambda past the next tick: the next run catches up from the watermark anyway.
+    for (const [fn, every] of [
+      [this.collectGpuMetrics, collectEvery],
+      [this.reconcileJobs, reconcileEvery],
+    ] as const) {
+      fn.function.configureAsyncInvoke({
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(Math.min(every.toSeconds(), LAMBDA_MAX_EVENT_AGE.toSeconds())),
+      });
+    }
+
+    this.schedules = new InvocationSchedules(this, 'Schedules', { encryptionKey: key });
+    this.schedules.addRateSchedule('CollectGpuMetricsSchedule', {
+      target: this.collectGpuMetrics.function,
+      every: collectEvery,
+      description: `FleetWatch: collect GPU metrics every ${config.collection.cadenceMinutes} min`,
+    });
+    this.schedules.addRateSchedule('ReconcileJobsSchedule', {
+      target: this.reconcileJobs.function,
+      every: reconcileEvery,
+      description: `FleetWatch: reconcile training jobs every ${config.jobs.reconcileEveryMinutes} min`,
+    });
+
+    this.outputs(config);
+  }
+
+  private outputs(config: FleetWatchConfig): void {
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    out('StateTableName', this.stores.stateTable.tableName, 'DynamoDB table of collector/detector state');
+    out('JobsTableName', this.stores.jobsTable.tableName, 'DynamoDB table of SageMaker training jobs');
+    out('JobEventsQueueUrl', this.jobEvents.queue.queueUrl, 'SQS queue of SageMaker job state changes');
+    out('JobEventsDlqUrl', this.jobEvents.deadLetterQueue.queueUrl, 'Dead-letter queue of job events');
+    out(
+      'ScheduleDlqUrl',
+      this.schedules.deadLetterQueue.queueUrl,
+      'Dead-letter queue of scheduled invocations',
+    );
+    out('CollectGpuMetricsFunctionName', this.collectGpuMetrics.function.functionName, 'Collector function');
+    out('IngestJobEventsFunctionName', this.ingestJobEvents.function.functionName, 'Job event consumer');
+    out('ReconcileJobsFunctionName', this.reconcileJobs.function.functionName, 'Job reconciliation sweep');
+    out('TelemetrySinkKind', config.sink.kind, 'Telemetry sink ("none": no time-series store)');
+    if (this.telemetrySink) {
+      out('TimestreamDatabaseName', this.telemetrySink.databaseName, 'Timestream for LiveAnalytics database');
+      out('TelemetrySinkNotice', TIMESTREAM_AVAILABILITY_NOTICE, 'Read before deploying');
+    }
+  }
+}

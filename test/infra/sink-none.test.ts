@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/contracts/env';
+import { exampleConfig, synthFleetWatch } from './support/synth';
+
+// sink.kind 'none': everything but the Timestream sink, and the functions are told so.
+const config = exampleConfig((c) => {
+  c.sink = { kind: 'none' };
+});
+const { stacks, home } = synthFleetWatch(config);
+
+describe('FleetWatch with sink.kind "none"', () => {
+  it('has no Timestream resources and no rejected-data bucket', () => {
+    home.resourceCountIs('AWS::Timestream::Database', 0);
+    home.resourceCountIs('AWS::Timestream::Table', 0);
+    home.resourceCountIs('AWS::S3::Bucket', 0);
+    expect(stacks.home.telemetrySink).toBeUndefined();
+  });
+
+  it('keeps the rest of the foundation', () => {
+    home.resourceCountIs('AWS::DynamoDB::Table', 2);
+    home.resourceCountIs('AWS::Lambda::Function', 3);
+    home.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    home.resourceCountIs('AWS::SQS::Queue', 3);
+  });
+
+  it('tells every function FLEETWATCH_SINK=none, without Timestream settings', () => {
+    const functions = Object.values(home.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) {
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables[ENV.sinkKind]).toBe('none');
+      expect(variables).not.toHaveProperty(ENV.timestreamDatabase);
+      expect(variables).not.toHaveProperty(ENV.timestreamGpuTable);
+      expect(variables).not.toHaveProperty(ENV.timestreamJobsTable);
+    }
+  });
+
+  it('grants no Timestream action', () => {
+    const policies = JSON.stringify(home.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toContain('timestream:');
+  });
+
+  it('does not carry the Timestream notice', () => {
+    expect(home.toJSON().Description).not.toMatch(/Timestream/);
+    expect(Object.keys(home.toJSON().Outputs)).not.toContain('TelemetrySinkNotice');
+    home.hasOutput('TelemetrySinkKind', { Value: 'none' });
+  });
+});
