@@ -8,18 +8,14 @@ import {
   runtimeConfigFrom,
 } from '../../../lambdas/contracts/config';
 
-const minimal: FleetWatchConfigInput = {
-  homeRegion: 'us-east-1',
-  fleets: [
-    {
-      cluster: 'train-a',
-      region: 'us-east-1',
-      instanceType: 'p5.48xlarge',
-      nodes: 4,
-      source: { profile: 'dcgm-exporter' },
-    },
-  ],
+const fleet0 = {
+  cluster: 'train-a',
+  region: 'us-east-1',
+  instanceType: 'p5.48xlarge',
+  nodes: 4,
+  source: { profile: 'dcgm-exporter' },
 };
+const minimal: FleetWatchConfigInput = { homeRegion: 'us-east-1', fleets: [fleet0] };
 
 function problemsOf(input: unknown): string[] {
   try {
@@ -32,7 +28,7 @@ function problemsOf(input: unknown): string[] {
 }
 
 function withFleet(patch: Record<string, unknown>): unknown {
-  return { ...minimal, fleets: [{ ...minimal.fleets[0], ...patch }] };
+  return { ...minimal, fleets: [{ ...fleet0, ...patch }] };
 }
 
 describe('parseConfig', () => {
@@ -80,7 +76,7 @@ describe('parseConfig', () => {
   });
 
   it('rejects the same cluster twice in one region', () => {
-    const fleet = minimal.fleets[0];
+    const fleet = fleet0;
     expect(problemsOf({ ...minimal, fleets: [fleet, fleet] }).join('\n')).toContain(
       'fleets[1].cluster: got "train-a"; cluster "train-a" appears twice in region us-east-1',
     );
@@ -97,7 +93,7 @@ describe('parseConfig', () => {
     const ok = parseConfig({
       ...minimal,
       profiles: [custom],
-      fleets: [{ ...minimal.fleets[0], source: { profile: 'my-dcgm' } }],
+      fleets: [{ ...fleet0, source: { profile: 'my-dcgm' } }],
     });
     expect(ok.profiles[0]?.signals[0]).toMatchObject({ stat: 'Average', scale: 1, aggregation: 'per-gpu' });
     expect(problemsOf({ ...minimal, profiles: [{ ...custom, name: 'dcgm-exporter' }] }).join('\n')).toContain(
@@ -106,7 +102,7 @@ describe('parseConfig', () => {
   });
 
   it('lists every problem at once rather than the first only', () => {
-    expect(problemsOf({ ...withFleet({ region: 'x', nodes: 1.5 }) })).toHaveLength(2);
+    expect(problemsOf(withFleet({ region: 'x', nodes: 1.5 }))).toHaveLength(2);
   });
 
   it('the committed example configuration is valid and describes two regions of p5 and p4d nodes', () => {
