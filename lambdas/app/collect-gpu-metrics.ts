@@ -58,8 +58,6 @@ export interface CollectInput {
 export const DEADLINE_RESERVE_MS = 20_000;
 /** Sink rejections logged one by one per run; the rest are in the summary line and the metric. */
 export const MAX_REJECTION_LOG_LINES = 20;
-/** Table dimension of the sink's RecordsRejected metric for GPU samples. */
-export const GPU_TABLE_DIMENSION = 'gpu';
 
 export interface SourceRunSummary {
   readonly id: string;
@@ -500,9 +498,8 @@ export async function collectGpuMetrics(
     emit('datapointsRejected', n, { Reason: reason });
   emit('datapointsMissing', counts.datapointsMissing);
   emit('queriesIncomplete', counts.queriesIncomplete);
-  for (const [category, n] of sinkRejections) {
-    emit('recordsRejected', n, { Table: GPU_TABLE_DIMENSION, Reason: category });
-  }
+  // recordsRejected is counted by the sink adapter itself (one count per sink, jobs included);
+  // here the rejections are logged with the GPU they belong to.
   emit('backfilledMinutes', counts.backfilledMinutes);
   emit('minutesBeyondHorizon', counts.minutesBeyondHorizon);
   emit('getMetricDataCalls', counts.getMetricDataCalls);

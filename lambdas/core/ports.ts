@@ -92,6 +92,10 @@ export interface SinkWriteResult {
   readonly calls: number;
 }
 
+/**
+ * Implementations count their own recordsWritten / recordsRejected / writeRecordsCalls (with the
+ * table as dimension) and log each rejection; callers log them with their domain context.
+ */
 export interface TelemetrySink {
   readonly name: string;
   writeGpuSamples(samples: readonly GpuSample[]): Promise<SinkWriteResult>;
