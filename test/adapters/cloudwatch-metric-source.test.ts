@@ -322,7 +322,7 @@ describe('CloudWatchMetricSource.fetch', () => {
       err: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
       throttled: false,
     },
-  ])('retries $name with exponential backoff and full jitter, then succeeds', async ({ err, throttled }) => {
+  ])('retries $name with exponential backoff and jitter (the adapters' shared policy), then succeeds', async ({ err, throttled }) => {
     cw.on(GetMetricDataCommand)
       .rejectsOnce(err)
       .rejectsOnce(err)
@@ -340,7 +340,7 @@ describe('CloudWatchMetricSource.fetch', () => {
     expect(out.data.get('gpu/0')?.values).toEqual([5]);
     expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(3);
     expect(out.calls).toBe(1); // only the answered call is billed
-    expect(sleeps).toEqual([50, 100]); // random 0.5 × 100·2^(attempt−1)
+    expect(sleeps).toEqual([75, 150]); // cap 100·2^(attempt−1): half of it + random 0.5 × the other half
     expect(retries.map((r) => [r.api, r.attempt, r.throttled])).toEqual([
       ['GetMetricData', 1, throttled],
       ['GetMetricData', 2, throttled],

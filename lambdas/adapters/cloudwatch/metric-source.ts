@@ -16,7 +16,7 @@ import type {
   SeriesData,
   SeriesRef,
 } from '../../core/ports';
-import { isThrottling, isTransient, sleepFor } from '../aws-retry';
+import { backoffMs, isThrottling, isTransient, sleepFor } from '../aws-retry';
 
 /**
  * MetricSource over CloudWatch: ListMetrics for discovery, GetMetricData for values.
@@ -226,8 +226,7 @@ export class CloudWatchMetricSource implements MetricSource {
       } catch (err) {
         if (!isTransient(err)) throw new CloudWatchCallError(api, region, attempt, false, err);
         if (attempt >= this.maxAttempts) throw new CloudWatchCallError(api, region, attempt, true, err);
-        const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-        const delayMs = Math.floor(this.random() * ceiling);
+        const delayMs = backoffMs(attempt, this.baseDelayMs, this.maxDelayMs, this.random);
         this.options.onRetry?.({
           api,
           region,
