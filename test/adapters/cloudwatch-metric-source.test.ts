@@ -322,30 +322,35 @@ describe('CloudWatchMetricSource.fetch', () => {
       err: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
       throttled: false,
     },
-  ])('retries $name with exponential backoff and jitter (the adapters' shared policy), then succeeds', async ({ err, throttled }) => {
-    cw.on(GetMetricDataCommand)
-      .rejectsOnce(err)
-      .rejectsOnce(err)
-      .resolves({
-        MetricDataResults: [{ Id: 'q0', Timestamps: [new Date(START)], Values: [5], StatusCode: 'Complete' }],
+  ])(
+    'retries $name with exponential backoff and jitter (shared adapter policy), then succeeds',
+    async ({ err, throttled }) => {
+      cw.on(GetMetricDataCommand)
+        .rejectsOnce(err)
+        .rejectsOnce(err)
+        .resolves({
+          MetricDataResults: [
+            { Id: 'q0', Timestamps: [new Date(START)], Values: [5], StatusCode: 'Complete' },
+          ],
+        });
+      const sleeps: number[] = [];
+      const retries: RetryInfo[] = [];
+      const out = await source({ sleeps, retries }).fetch({
+        region: 'us-east-1',
+        queries: queries(1),
+        startMs: START,
+        endMs: END,
       });
-    const sleeps: number[] = [];
-    const retries: RetryInfo[] = [];
-    const out = await source({ sleeps, retries }).fetch({
-      region: 'us-east-1',
-      queries: queries(1),
-      startMs: START,
-      endMs: END,
-    });
-    expect(out.data.get('gpu/0')?.values).toEqual([5]);
-    expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(3);
-    expect(out.calls).toBe(1); // only the answered call is billed
-    expect(sleeps).toEqual([75, 150]); // cap 100·2^(attempt−1): half of it + random 0.5 × the other half
-    expect(retries.map((r) => [r.api, r.attempt, r.throttled])).toEqual([
-      ['GetMetricData', 1, throttled],
-      ['GetMetricData', 2, throttled],
-    ]);
-  });
+      expect(out.data.get('gpu/0')?.values).toEqual([5]);
+      expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(3);
+      expect(out.calls).toBe(1); // only the answered call is billed
+      expect(sleeps).toEqual([75, 150]); // cap 100·2^(attempt−1): half of it + random 0.5 × the other half
+      expect(retries.map((r) => [r.api, r.attempt, r.throttled])).toEqual([
+        ['GetMetricData', 1, throttled],
+        ['GetMetricData', 2, throttled],
+      ]);
+    },
+  );
 
   it('gives up after maxAttempts with an error naming the API, region and cause', async () => {
     cw.on(GetMetricDataCommand).rejects(awsError('ThrottlingException', 400, 'Rate exceeded'));

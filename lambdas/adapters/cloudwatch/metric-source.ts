@@ -24,7 +24,7 @@ import { backoffMs, isThrottling, isTransient, sleepFor } from '../aws-retry';
  * - GetMetricData takes at most 500 queries per call and is billed per metric requested per call,
  *   NextToken pages included; `metricsRequested` counts exactly that.
  * - Throttling (50 TPS per region) and 5xx/network errors (classified by ../aws-retry) are retried
- *   with exponential backoff and full jitter, on top of the SDK's own short retries, because a collector run can afford to wait
+ *   with exponential backoff and jitter (aws-retry's shared policy), on top of the SDK's own short retries, because a collector run can afford to wait
  *   seconds while a failed run costs a backfill.
  */
 export const MAX_QUERIES_PER_CALL = 500;
