@@ -40,10 +40,17 @@ module.exports = {
     },
     {
       name: 'handlers-are-entry-points',
-      comment: 'Nothing imports a handler or the CLI: they are composition entry points.',
+      comment: 'Nothing imports a handler: each is a Lambda entry point (tests call makeHandler).',
       severity: 'error',
-      from: { pathNot: ['^test/', '^bench/', '^bin/'] },
-      to: { path: '^lambdas/(handlers|cli)/' },
+      from: { pathNot: ['^test/', '^bench/'] },
+      to: { path: '^lambdas/handlers/' },
+    },
+    {
+      name: 'cli-is-an-entry-point',
+      comment: 'Only bin/fleetwatch.mjs, the CLI itself and tests import lambdas/cli.',
+      severity: 'error',
+      from: { pathNot: ['^test/', '^bench/', '^bin/', '^lambdas/cli/'] },
+      to: { path: '^lambdas/cli/' },
     },
     {
       name: 'infra-sees-contracts-only',
