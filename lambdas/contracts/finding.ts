@@ -34,6 +34,8 @@ export const findingLabelsSchema = z.strictObject({
   job: label.optional(),
   team: label.optional(),
   endpoint: label.optional(),
+  /** Model feature, facet or metric a drift finding is about: one incident per drifted feature. */
+  feature: label.optional(),
 });
 export type FindingLabels = z.output<typeof findingLabelsSchema>;
 
