@@ -1,0 +1,370 @@
+import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
+import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
+import type { GpuSample, TrainingJobState } from '../model';
+import { MINUTE_MS } from '../time';
+import { median } from './robust';
+
+/**
+ * Silent failures of running training jobs: the job says InProgress/Training, but
+ *   gpus_idle        its GPUs have done nothing for longer than its grace period,
+ *   progress_stalled its progress metric (e.g. train:loss) stopped arriving,
+ *   hung             progress stalled while the GPUs read busy (an NCCL deadlock spins at 100 %),
+ *   checkpoint_stale its newest checkpoint object is older than its class expects.
+ *
+ *   trainingStart ─── grace ───┬── judged ──────────────────────────────► now
+ *                              │ last progress ──── k × cadence ───┤ stalled
+ *
+ * Nothing fires before the job has trained for its class's grace period: start-up (loading
+ * weights, warming data loaders, compiling) looks exactly like idleness.
+ */
+
+export const WORKLOAD_CLASSES = ['interactive', 'batch', 'distributed'] as const;
+export type WorkloadClass = (typeof WORKLOAD_CLASSES)[number];
+
+export interface ClassPolicy {
+  /** Time since training start before anything is judged, and how long GPUs may sit idle. */
+  readonly idleGraceMs: number;
+  /** Lower bound of the stall threshold, whatever the job's own cadence. */
+  readonly minStallMs: number;
+  /** Stall threshold when the job has too few datapoints to know its cadence. */
+  readonly unknownCadenceStallMs: number;
+  /** Newest checkpoint older than this is stale (only for jobs with a CheckpointConfig). */
+  readonly checkpointStaleMs: number;
+}
+
+export interface JobHealthOptions {
+  readonly classes?: Partial<Record<WorkloadClass, Partial<ClassPolicy>>>;
+  /** Stall after k × the job's own median progress interval. @default 4 */
+  readonly stallFactor?: number;
+  /** Absolute floor of the stall threshold. @default 5 minutes */
+  readonly stallFloorMs?: number;
+  /** A GPU-minute is idle below both. @default 5 (%), 0.05 */
+  readonly idleUtilMax?: number;
+  readonly idleSmMax?: number;
+  /** A GPU-minute reads busy at or above this gpu_util. @default 80 (%) */
+  readonly busyUtilMin?: number;
+  /** Share of the stalled minutes that must read busy to call it a hang. @default 0.8 */
+  readonly busyShareForHang?: number;
+}
+
+const MIN = MINUTE_MS;
+const HOUR = 60 * MIN;
+
+export const DEFAULT_CLASS_POLICIES: Readonly<Record<WorkloadClass, ClassPolicy>> = {
+  // Notebooks and short experiments: people step away, so a short grace is noisy; 15 min still catches a forgotten GPU.
+  interactive: {
+    idleGraceMs: 15 * MIN,
+    minStallMs: 15 * MIN,
+    unknownCadenceStallMs: 45 * MIN,
+    checkpointStaleMs: 4 * HOUR,
+  },
+  batch: {
+    idleGraceMs: 30 * MIN,
+    minStallMs: 10 * MIN,
+    unknownCadenceStallMs: 60 * MIN,
+    checkpointStaleMs: 3 * HOUR,
+  },
+  // Multi-node start-up (rendezvous, sharded weight loading) is slow, but a stuck one burns many GPUs.
+  distributed: {
+    idleGraceMs: 45 * MIN,
+    minStallMs: 10 * MIN,
+    unknownCadenceStallMs: 60 * MIN,
+    checkpointStaleMs: 2.5 * HOUR,
+  },
+};
+
+const DEFAULTS = {
+  stallFactor: 4,
+  stallFloorMs: 5 * MIN,
+  idleUtilMax: 5,
+  idleSmMax: 0.05,
+  busyUtilMin: 80,
+  busyShareForHang: 0.8,
+};
+
+export interface JobPlacement {
+  readonly cluster: string;
+  readonly nodes: readonly string[];
+}
+
+export interface JobHealthInput {
+  /** Current job states. */
+  readonly jobs: readonly TrainingJobState[];
+  /** GPU samples of the window. */
+  readonly samples: readonly GpuSample[];
+  /** Job → nodes, for samples whose profile does not carry the job label. */
+  readonly placement?: ReadonlyMap<string, JobPlacement>;
+  /** Timestamps (epoch ms) of each job's progress-metric datapoints, recent history. */
+  readonly progress: ReadonlyMap<string, readonly number[]>;
+  /** Newest object time under each job's checkpoint prefix; undefined when there is none yet. */
+  readonly checkpoints: ReadonlyMap<string, number | undefined>;
+  readonly nowMs: number;
+  readonly options?: JobHealthOptions;
+}
+
+export function workloadClassOf(job: TrainingJobState): WorkloadClass {
+  const tagged = job.workloadClass?.trim().toLowerCase();
+  if (tagged && (WORKLOAD_CLASSES as readonly string[]).includes(tagged)) return tagged as WorkloadClass;
+  return (job.instanceCount ?? 1) > 1 ? 'distributed' : 'batch';
+}
+
+export function isTraining(job: TrainingJobState): boolean {
+  return (
+    job.status === 'InProgress' && (job.secondaryStatus === undefined || job.secondaryStatus === 'Training')
+  );
+}
+
+/** When the job started training: SageMaker's TrainingStartTime, else the Training transition, else creation. */
+export function trainingStartOf(job: TrainingJobState): number {
+  return (
+    job.trainingStartTime ??
+    job.transitions.find((t) => t.status === 'Training')?.startTime ??
+    job.creationTime
+  );
+}
+
+/** Assigns samples to jobs: by the job label when present, otherwise by placement (cluster + node). */
+export function samplesByJob(
+  jobs: readonly TrainingJobState[],
+  samples: readonly GpuSample[],
+  placement?: ReadonlyMap<string, JobPlacement>,
+): Map<string, GpuSample[]> {
+  const byJob = new Map<string, GpuSample[]>(jobs.map((j) => [j.jobName, []]));
+  const byNode = new Map<string, string>();
+  for (const job of jobs) {
+    const p = placement?.get(job.jobName);
+    for (const node of p?.nodes ?? []) byNode.set(`${job.region}|${p?.cluster}|${node}`, job.jobName);
+  }
+  for (const s of samples) {
+    const name = s.labels.job ?? byNode.get(`${s.labels.region}|${s.labels.cluster}|${s.labels.node}`);
+    if (name !== undefined) byJob.get(name)?.push(s);
+  }
+  return byJob;
+}
+
+/** Median interval between the job's recent progress datapoints; undefined with fewer than 3 points. */
+export function progressCadenceMs(timestamps: readonly number[], recent = 32): number | undefined {
+  const ts = [...timestamps].sort((a, b) => a - b).slice(-recent);
+  const gaps: number[] = [];
+  for (let i = 1; i < ts.length; i++) {
+    const gap = (ts[i] as number) - (ts[i - 1] as number);
+    if (gap > 0) gaps.push(gap);
+  }
+  return gaps.length >= 2 ? median(gaps) : undefined;
+}
+
+interface Minute {
+  readonly time: number;
+  readonly idle: boolean;
+  readonly busy: boolean;
+}
+
+/** Job-level minutes: idle when every GPU of the job is idle, busy when every GPU reads busy. */
+function jobMinutes(samples: readonly GpuSample[], o: typeof DEFAULTS): Minute[] {
+  const byTime = new Map<number, GpuSample[]>();
+  for (const s of samples) {
+    const at = byTime.get(s.time);
+    if (at) at.push(s);
+    else byTime.set(s.time, [s]);
+  }
+  return [...byTime.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([time, ss]) => ({
+      time,
+      idle: ss.every((s) => isIdleSample(s, o.idleUtilMax, o.idleSmMax)),
+      busy: ss.every((s) => (s.values.gpu_util ?? 0) >= o.busyUtilMin),
+    }));
+}
+
+/** Idle needs both signals low (when sm_active is collected): gpu_util alone misses tiny kernels. */
+export function isIdleSample(s: GpuSample, utilMax = 5, smMax = 0.05): boolean {
+  const util = s.values.gpu_util;
+  const sm = s.values.sm_active;
+  if (util === undefined && sm === undefined) return false;
+  return (util === undefined || util < utilMax) && (sm === undefined || sm < smMax);
+}
+
+function hardwareEvidence(samples: readonly GpuSample[]): string | undefined {
+  const bad = new Set<string>();
+  const dbe = new Map<string, { min: number; max: number }>();
+  for (const s of samples) {
+    const key = `${s.labels.node}/gpu${s.labels.gpu}`;
+    if ((s.values.xid ?? 0) > 0) bad.add(`${key} xid ${s.values.xid}`);
+    if ((s.values.row_remap_failure ?? 0) >= 1) bad.add(`${key} row remap failure`);
+    const d = s.values.ecc_dbe;
+    if (d !== undefined) {
+      const m = dbe.get(key) ?? { min: d, max: d };
+      dbe.set(key, { min: Math.min(m.min, d), max: Math.max(m.max, d) });
+    }
+  }
+  for (const [key, m] of dbe) if (m.max > m.min) bad.add(`${key} uncorrectable ECC +${m.max - m.min}`);
+  return bad.size > 0 ? listText([...bad].sort(), 20) : undefined;
+}
+
+export function jobLabels(job: TrainingJobState, samples: readonly GpuSample[], placement?: JobPlacement) {
+  const nodes = [...new Set([...samples.map((s) => s.labels.node), ...(placement?.nodes ?? [])])].sort();
+  const cluster = samples[0]?.labels.cluster ?? placement?.cluster;
+  const labels: FindingLabels = {
+    job: job.jobName,
+    region: job.region,
+    ...(cluster ? { cluster } : {}),
+    ...(job.team ? { team: job.team } : {}),
+    ...(nodes.length === 1 && nodes[0] ? { node: nodes[0] } : {}),
+  };
+  return { labels, nodes };
+}
+
+/** A list for text, capped so evidence of a 500-node job stays within the schema's 4,000 characters. */
+export function listText(items: readonly string[], max = 40): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} (+${items.length - max} more)` : shown;
+}
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } {
+  const o: typeof DEFAULTS = { ...DEFAULTS, ...definedOnly(input.options ?? {}) };
+  const now = input.nowMs;
+  const byJob = samplesByJob(input.jobs, input.samples, input.placement);
+  const findings: Finding[] = [];
+
+  for (const job of input.jobs) {
+    if (!isTraining(job)) continue;
+    const cls = workloadClassOf(job);
+    const policy: ClassPolicy = {
+      ...DEFAULT_CLASS_POLICIES[cls],
+      ...definedOnly(input.options?.classes?.[cls] ?? {}),
+    };
+    const start = trainingStartOf(job);
+    if (now - start <= policy.idleGraceMs) continue;
+
+    const samples = (byJob.get(job.jobName) ?? []).filter((s) => s.time >= start && s.time <= now);
+    const { labels, nodes } = jobLabels(job, samples, input.placement?.get(job.jobName));
+    const gpus = new Set(samples.map((s) => `${s.labels.node}/${s.labels.gpu}`)).size;
+    const where = `job ${job.jobName} (team ${job.team ?? 'unknown'}, ${cls}, ${job.instanceCount ?? 1}× ${job.instanceType ?? 'unknown type'}) on ${nodes.length > 0 ? listText(nodes) : 'unknown nodes'}`;
+    const base = (
+      kind: string,
+    ): Pick<Finding, 'schemaVersion' | 'kind' | 'labels' | 'runbook' | 'detectedAt'> => ({
+      schemaVersion: FINDING_SCHEMA_VERSION,
+      kind,
+      labels,
+      runbook: `docs/runbooks/${kind}.md`,
+      detectedAt: now,
+    });
+    const minutes = jobMinutes(samples, o);
+
+    // (a) Idle: the trailing run of minutes in which every GPU of the job was idle.
+    let idleFrom: number | undefined;
+    for (let i = minutes.length - 1; i >= 0 && (minutes[i] as Minute).idle; i--)
+      idleFrom = (minutes[i] as Minute).time;
+    const lastMinute = minutes[minutes.length - 1]?.time;
+    if (idleFrom !== undefined && lastMinute !== undefined) {
+      const idleMs = lastMinute + MINUTE_MS - idleFrom;
+      if (idleMs >= policy.idleGraceMs) {
+        // Cause 'data-io': SageMaker has already placed the job and its container reports Training,
+        // so scheduling is done; a training process that holds its GPUs without using them is
+        // most often waiting for input (S3/FSx reads, a starved data loader).
+        findings.push({
+          ...base('job.gpus_idle'),
+          severity: 'ticket',
+          cause: 'data-io',
+          title: `Training job ${job.jobName}: ${gpus} GPU(s) idle for ${Math.round(idleMs / MINUTE_MS)} min while Training`,
+          summary: `All GPUs of ${where} have been idle (gpu_util < ${o.idleUtilMax} %, sm_active < ${o.idleSmMax}) longer than the ${cls} grace of ${policy.idleGraceMs / MINUTE_MS} min. Check the input pipeline first.`,
+          evidence: {
+            window: { startMs: Math.min(idleFrom, now), endMs: now },
+            values: {
+              idleMinutes: round(idleMs / MINUTE_MS),
+              graceMinutes: policy.idleGraceMs / MINUTE_MS,
+              gpus,
+            },
+            detail: `nodes: ${listText(nodes) || 'unknown'}; class ${cls}`,
+          },
+        });
+      }
+    }
+
+    // (b) + (d) Progress: stalled after k × the job's own cadence; busy GPUs meanwhile make it a hang.
+    const points = input.progress.get(job.jobName);
+    const hasProgressSignal = points !== undefined || (job.metricNames?.length ?? 0) > 0;
+    if (hasProgressSignal) {
+      const ts = points ?? [];
+      const cadence = progressCadenceMs(ts);
+      const threshold =
+        cadence === undefined
+          ? Math.max(policy.unknownCadenceStallMs, o.stallFloorMs)
+          : Math.max(o.stallFactor * cadence, o.stallFloorMs, policy.minStallMs);
+      const last = ts.length > 0 ? ts.reduce((a, b) => Math.max(a, b)) : undefined;
+      const since = Math.max(last ?? start, start);
+      const silentMs = now - since;
+      if (silentMs > threshold) {
+        const stalledMinutes = minutes.filter((m) => m.time >= since);
+        const busyShare =
+          stalledMinutes.length > 0 ? stalledMinutes.filter((m) => m.busy).length / stalledMinutes.length : 0;
+        const hung = busyShare >= o.busyShareForHang;
+        const hw = hardwareEvidence(samples);
+        const kind = hung ? 'job.hung' : 'job.progress_stalled';
+        // First name only: the title must stay one line (≤ 200 characters); the summary lists them all.
+        const names = job.metricNames ?? [];
+        const metric = names[0]
+          ? `${names[0]}${names.length > 1 ? ` (+${names.length - 1})` : ''}`
+          : 'progress metric';
+        findings.push({
+          ...base(kind),
+          severity: cls === 'distributed' ? 'page' : 'ticket',
+          // A hang with no hardware trace is almost always software (NCCL collective deadlock, a
+          // stuck data-loader worker); Xid / uncorrectable ECC on its GPUs point at the hardware instead.
+          cause: hw ? 'hardware' : 'software',
+          title: hung
+            ? `Training job ${job.jobName} looks hung: GPUs busy, no ${metric} for ${Math.round(silentMs / MINUTE_MS)} min`
+            : `Training job ${job.jobName}: no ${metric} datapoint for ${Math.round(silentMs / MINUTE_MS)} min`,
+          summary: `${where}: last progress ${last === undefined ? 'never (since training start)' : `${Math.round(silentMs / MINUTE_MS)} min ago`}; threshold ${Math.round(threshold / MINUTE_MS)} min (${cadence === undefined ? 'cadence unknown' : `${o.stallFactor} × median interval ${round(cadence / MINUTE_MS)} min`}).${hung ? ' GPUs read busy throughout, the signature of a collective (NCCL) deadlock.' : ''}`,
+          evidence: {
+            window: { startMs: Math.min(since, now), endMs: now },
+            values: {
+              silentMinutes: round(silentMs / MINUTE_MS),
+              thresholdMinutes: round(threshold / MINUTE_MS),
+              busyShare: round(busyShare),
+              ...(cadence === undefined ? {} : { cadenceMinutes: round(cadence / MINUTE_MS) }),
+            },
+            detail: `nodes: ${listText(nodes) || 'unknown'}; class ${cls}; metrics: ${listText(names, 20) || 'none declared'}${hw ? `; hardware evidence: ${hw}` : ''}`,
+          },
+        });
+      }
+    }
+
+    // (c) Checkpoint: only jobs that configured a checkpoint prefix are expected to write one.
+    if (job.checkpointS3Uri) {
+      const newest = input.checkpoints.get(job.jobName);
+      const since = Math.max(newest ?? start, start);
+      const ageMs = now - since;
+      if (ageMs > policy.checkpointStaleMs) {
+        findings.push({
+          ...base('job.checkpoint_stale'),
+          severity: 'ticket',
+          cause: 'data-io',
+          title: `Training job ${job.jobName}: ${newest === undefined ? 'no checkpoint written' : 'newest checkpoint'} in ${round(ageMs / HOUR, 1)} h`,
+          summary: `${where}: nothing new under ${job.checkpointS3Uri} for ${round(ageMs / HOUR, 1)} h (expected within ${round(policy.checkpointStaleMs / HOUR, 1)} h for ${cls} jobs). A crash now would lose that work.`,
+          evidence: {
+            window: { startMs: Math.min(since, now), endMs: now },
+            values: { ageHours: round(ageMs / HOUR), expectedHours: round(policy.checkpointStaleMs / HOUR) },
+            detail: `checkpoint prefix ${job.checkpointS3Uri}; nodes: ${listText(nodes) || 'unknown'}`,
+          },
+        });
+      }
+    }
+  }
+  return { findings };
+}
+
+/** Drops undefined properties so a partial override never erases a default. */
+export function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** TDP of the sample's GPU, from the catalogue; undefined for unknown instance types. */
+export function tdpOf(s: GpuSample): number | undefined {
+  return gpuInstanceSpec(s.labels.instanceType)?.tdpWatts;
+}
