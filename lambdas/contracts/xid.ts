@@ -87,7 +87,7 @@ const TABLE: Readonly<Record<number, Entry>> = {
     mnemonic: 'INFOROM_DRAM_RETIREMENT_EVENT',
     action: 'trend',
     fatal: false,
-    severity: 'ticket',
+    severity: 'info',
     note: 'Page retired or row marked for remapping; schedule a GPU reset to activate it',
   },
   64: fatalReset('INFOROM_DRAM_RETIREMENT_FAILURE', 'Page retirement or row remap failed'),
@@ -103,7 +103,7 @@ const TABLE: Readonly<Record<number, Entry>> = {
     mnemonic: 'EXCESSIVE_SBE_INTERRUPTS',
     action: 'trend',
     fatal: false,
-    severity: 'ticket',
+    severity: 'info',
     note: 'High single-bit ECC rate; trend it, it can predict failure',
   },
   94: {
