@@ -1,0 +1,324 @@
+import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
+import type { TrainingJobState } from '../model';
+import { DAY_MS, HOUR_MS } from '../time';
+import { definedOnly, listText } from './jobs';
+
+/**
+ * Failure-rate spikes per software/hardware cohort: "jobs on driver 550.54 fail 40 % of the time
+ * since 14:00, against 3 % before".
+ *
+ *   |<──────────── baselineWindowMs (7 d) ────────────>|<── windowMs (6 h) ──>|
+ *   now - window - baseline                       now - window               now
+ *
+ * A job counts where it ended (trainingEndTime, else lastModifiedTime). Rate = Failed / (Completed
+ * + Failed + Stopped): a user stop is an outcome, not a failure; running jobs have no outcome yet.
+ *
+ * Small cohorts: a cohort spikes only when the lower Wilson bound of its window rate is above its
+ * baseline's upper Wilson bound, with minimum counts, so one failure among three jobs is noise.
+ * A cohort value new in the window (a driver just rolled out) has no baseline of its own and is
+ * judged against the whole fleet's baseline rate.
+ *
+ * Pinning. Cohorts overlap: when driver 550.54 jobs all run image X, image X spikes too, diluted
+ * by X's healthy jobs on the old driver. Greedy attribution, repeated until every spiking cohort
+ * is placed:
+ *   1. among the unplaced spiking cohorts pick the primary: the purest one, i.e. the highest lower
+ *      Wilson bound of its failure rate (a superset mixing bad and healthy jobs is less pure than
+ *      the bad subset; the bound keeps a lucky tiny subset from winning); ties go to the larger
+ *      lift inside/outside, then the smaller cohort, then the dimension order;
+ *   2. every other unplaced spiking cohort is re-judged without the primary's jobs; if it no
+ *      longer spikes, the primary explains it and it is reported as related in the evidence;
+ *   3. cohorts that still spike stay for the next round (an independent second problem).
+ * One finding per primary. Ranking by "outside rate is normal" first was tried and rejected: with
+ * two independent problems only their common superset (e.g. an instance type) has a normal
+ * outside, and it would swallow both.
+ */
+
+export interface CohortDimension {
+  /** Name used in findings, e.g. 'driver_version'. */
+  readonly name: string;
+  /** Tag key on the job holding the cohort value; omitted means the job's instanceType. */
+  readonly tag?: string;
+}
+
+/** Ordered from most to least specific: the order breaks exact ties in attribution. */
+export const DEFAULT_COHORT_DIMENSIONS: readonly CohortDimension[] = [
+  { name: 'driver_version', tag: 'driver_version' },
+  { name: 'framework', tag: 'framework' },
+  { name: 'image', tag: 'image' },
+  { name: 'instance_type' },
+];
+
+export interface CohortOptions {
+  /** Jobs with an outcome a cohort needs in the window. @default 10 */
+  readonly minJobs?: number;
+  /** Failures a cohort needs in the window. @default 3 */
+  readonly minFailures?: number;
+  /** Baseline outcomes a cohort needs before its own baseline is trusted over the fleet's. @default 30 */
+  readonly minBaselineJobs?: number;
+  /** Wilson z; 2.33 is one-sided 99 %, as many cohorts are tested each run. @default 2.33 */
+  readonly z?: number;
+  /** Window rate must also exceed the baseline rate by this much (absolute). @default 0.05 */
+  readonly minRateIncrease?: number;
+  /** Page when the excess failures (failed - baseline rate × jobs) reach this. @default 20 */
+  readonly pageExcessFailures?: number;
+  /** Failure reasons that point at the hardware, for instance-type cohorts. */
+  readonly hardwareReason?: RegExp;
+}
+
+export interface CohortFailureInput {
+  /** Recent terminal and running jobs (running ones are ignored: no outcome yet). */
+  readonly jobs: readonly TrainingJobState[];
+  readonly nowMs: number;
+  /** @default 6 h */
+  readonly windowMs?: number;
+  /** @default 7 d, ending where the window starts */
+  readonly baselineWindowMs?: number;
+  /** @default DEFAULT_COHORT_DIMENSIONS */
+  readonly dimensions?: readonly CohortDimension[];
+  readonly options?: CohortOptions;
+}
+
+const DEFAULTS = {
+  minJobs: 10,
+  minFailures: 3,
+  minBaselineJobs: 30,
+  z: 2.33,
+  minRateIncrease: 0.05,
+  pageExcessFailures: 20,
+  hardwareReason: /xid|ecc|hardware|nvlink|fallen off the bus|gpu (is )?lost|row remap/i,
+};
+
+export const COHORT_FAILURE_KIND = 'software.cohort_failure_spike';
+
+/** Wilson score interval of a binomial proportion. [0, 1] when n = 0: nothing is known. */
+export function wilsonInterval(failures: number, n: number, z: number): { lower: number; upper: number } {
+  if (n <= 0) return { lower: 0, upper: 1 };
+  const p = failures / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
+  return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+}
+
+type Outcome = 'failed' | 'ok';
+
+function outcomeOf(job: TrainingJobState): Outcome | undefined {
+  if (job.status === 'Failed') return 'failed';
+  if (job.status === 'Completed' || job.status === 'Stopped') return 'ok';
+  return undefined;
+}
+
+function cohortValue(job: TrainingJobState, dim: CohortDimension): string | undefined {
+  const v = dim.tag === undefined ? job.instanceType : job.tags[dim.tag];
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+interface Counts {
+  failed: number;
+  n: number;
+}
+
+function count(jobs: Iterable<TrainingJobState>): Counts {
+  const c: Counts = { failed: 0, n: 0 };
+  for (const j of jobs) {
+    c.n++;
+    if (outcomeOf(j) === 'failed') c.failed++;
+  }
+  return c;
+}
+
+interface Cohort {
+  readonly dim: CohortDimension;
+  readonly dimIndex: number;
+  readonly value: string;
+  readonly window: TrainingJobState[];
+  readonly baselineRate: number;
+  readonly baseline: Counts;
+  /** True when the cohort had too few baseline jobs and is judged against the fleet. */
+  readonly fleetBaseline: boolean;
+}
+
+function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function detectCohortFailures(input: CohortFailureInput): { findings: Finding[] } {
+  const o: typeof DEFAULTS = { ...DEFAULTS, ...definedOnly(input.options ?? {}) };
+  const now = input.nowMs;
+  const windowMs = input.windowMs ?? 6 * HOUR_MS;
+  const baselineMs = input.baselineWindowMs ?? 7 * DAY_MS;
+  const dims = input.dimensions ?? DEFAULT_COHORT_DIMENSIONS;
+  const windowStart = now - windowMs;
+  const baselineStart = windowStart - baselineMs;
+
+  const inWindow: TrainingJobState[] = [];
+  const inBaseline: TrainingJobState[] = [];
+  for (const job of input.jobs) {
+    if (outcomeOf(job) === undefined) continue;
+    const end = job.trainingEndTime ?? job.lastModifiedTime;
+    if (end > windowStart && end <= now) inWindow.push(job);
+    else if (end > baselineStart && end <= windowStart) inBaseline.push(job);
+  }
+  const fleet = count(inBaseline);
+  if (fleet.n === 0) return { findings: [] };
+
+  // Spike test for a set of window jobs against a reference rate known from `ref` outcomes.
+  const spikes = (c: Counts, refRate: number, ref: Counts): boolean => {
+    if (c.n < o.minJobs || c.failed < o.minFailures) return false;
+    const refUpper = wilsonInterval(ref.failed, ref.n, o.z).upper;
+    const rate = c.failed / c.n;
+    return wilsonInterval(c.failed, c.n, o.z).lower > refUpper && rate - refRate >= o.minRateIncrease;
+  };
+
+  const cohorts: Cohort[] = [];
+  dims.forEach((dim, dimIndex) => {
+    const byValue = new Map<string, { window: TrainingJobState[]; baseline: TrainingJobState[] }>();
+    const slot = (v: string) => {
+      let s = byValue.get(v);
+      if (!s) {
+        s = { window: [], baseline: [] };
+        byValue.set(v, s);
+      }
+      return s;
+    };
+    for (const j of inWindow) {
+      const v = cohortValue(j, dim);
+      if (v !== undefined) slot(v).window.push(j);
+    }
+    for (const j of inBaseline) {
+      const v = cohortValue(j, dim);
+      if (v !== undefined && byValue.has(v)) slot(v).baseline.push(j);
+    }
+    for (const [value, s] of byValue) {
+      const own = count(s.baseline);
+      const fleetBaseline = own.n < o.minBaselineJobs;
+      const baseline = fleetBaseline ? fleet : own;
+      cohorts.push({
+        dim,
+        dimIndex,
+        value,
+        window: s.window,
+        baseline,
+        baselineRate: baseline.failed / baseline.n,
+        fleetBaseline,
+      });
+    }
+  });
+
+  const judge = (c: Cohort, excluded: ReadonlySet<TrainingJobState>): boolean =>
+    spikes(count(c.window.filter((j) => !excluded.has(j))), c.baselineRate, c.baseline);
+
+  let unplaced = cohorts.filter((c) => judge(c, new Set()));
+  const explained = new Set<TrainingJobState>();
+  const findings: Finding[] = [];
+
+  while (unplaced.length > 0) {
+    const scored = unplaced.map((c) => {
+      const members = new Set(c.window);
+      const inside = count(c.window.filter((j) => !explained.has(j)));
+      const outside = count(inWindow.filter((j) => !members.has(j) && !explained.has(j)));
+      // Half-failure smoothing keeps the lift finite when nothing outside failed.
+      const lift = (inside.failed + 0.5) / (inside.n + 1) / ((outside.failed + 0.5) / (outside.n + 1));
+      const purity = wilsonInterval(inside.failed, inside.n, o.z).lower;
+      return { c, inside, outside, lift, purity };
+    });
+    scored.sort(
+      (a, b) =>
+        b.purity - a.purity || b.lift - a.lift || a.inside.n - b.inside.n || a.c.dimIndex - b.c.dimIndex,
+    );
+    const primary = scored[0];
+    if (!primary) break;
+    const primaryJobs = new Set(primary.c.window);
+    const without = new Set([...explained, ...primaryJobs]);
+    const related: Cohort[] = [];
+    const still: Cohort[] = [];
+    for (const c of unplaced) {
+      if (c === primary.c) continue;
+      if (judge(c, without)) still.push(c);
+      else related.push(c);
+    }
+    findings.push(
+      toFinding(primary.c, primary.inside, primary.outside, primary.lift, related, o, {
+        now,
+        windowStart,
+        baselineMs,
+      }),
+    );
+    for (const j of primaryJobs) explained.add(j);
+    unplaced = still;
+  }
+  return { findings };
+}
+
+function toFinding(
+  c: Cohort,
+  inside: Counts,
+  outside: Counts,
+  lift: number,
+  related: readonly Cohort[],
+  o: typeof DEFAULTS,
+  t: { now: number; windowStart: number; baselineMs: number },
+): Finding {
+  const rate = inside.failed / inside.n;
+  const excess = inside.failed - c.baselineRate * inside.n;
+  const failedJobs = c.window.filter((j) => outcomeOf(j) === 'failed');
+  const hardwareShare =
+    failedJobs.filter((j) => o.hardwareReason.test(j.failureReason ?? '')).length /
+    Math.max(1, failedJobs.length);
+  // Only the instance type can be hardware: a driver or image cohort failing with Xids is still
+  // most likely the new software tripping over the GPUs.
+  const hardware = c.dim.tag === undefined && hardwareShare >= 0.5;
+  const cohort = `${c.dim.name}=${c.value}`;
+  const pct = (x: number) => `${round(x * 100, 1)} %`;
+  const teams = new Set(c.window.map((j) => j.team));
+  const regions = new Set(c.window.map((j) => j.region));
+  const [team] = teams;
+  const [region] = regions;
+  const labels: FindingLabels = {
+    ...(regions.size === 1 && region ? { region } : {}),
+    ...(teams.size === 1 && team ? { team } : {}),
+  };
+  const reasons = [...new Set(failedJobs.map((j) => j.failureReason?.slice(0, 120) ?? 'no reason'))];
+  return {
+    schemaVersion: FINDING_SCHEMA_VERSION,
+    kind: COHORT_FAILURE_KIND,
+    severity: excess >= o.pageExcessFailures ? 'page' : 'ticket',
+    cause: hardware ? 'hardware' : 'software',
+    title:
+      `Failure rate spike in cohort ${cohort}: ${pct(rate)} vs baseline ${pct(c.baselineRate)} (${inside.failed}/${inside.n} jobs)`.slice(
+        0,
+        200,
+      ),
+    summary: `${inside.failed} of ${inside.n} jobs with ${cohort} failed in the last ${round((t.now - t.windowStart) / HOUR_MS, 1)} h, about ${Math.round(excess)} more than the ${c.fleetBaseline ? 'fleet' : 'cohort'} baseline rate of ${pct(c.baselineRate)} predicts; jobs outside the cohort failed at ${pct(outside.failed / Math.max(1, outside.n))}.${related.length > 0 ? ` It also explains the spikes of ${listText(related.map((r) => `${r.dim.name}=${r.value}`))}.` : ''}`,
+    labels,
+    evidence: {
+      window: { startMs: Math.max(0, t.windowStart), endMs: t.now },
+      values: {
+        rate: round(rate),
+        baselineRate: round(c.baselineRate),
+        failed: inside.failed,
+        jobs: inside.n,
+        baselineFailed: c.baseline.failed,
+        baselineJobs: c.baseline.n,
+        excessFailures: round(excess, 1),
+        outsideRate: round(outside.failed / Math.max(1, outside.n)),
+        lift: round(lift, 2),
+      },
+      detail:
+        `cohort dimension ${c.dim.name} (${c.dim.tag === undefined ? 'instanceType' : `tag ${c.dim.tag}`}) = ${c.value}; baseline ${c.fleetBaseline ? 'fleet-wide (cohort new or too small)' : 'own cohort'} over ${round(t.baselineMs / DAY_MS, 1)} d; related: ${
+          listText(
+            related.map((r) => `${r.dim.name}=${r.value}`),
+            20,
+          ) || 'none'
+        }; failed jobs: ${listText(failedJobs.map((j) => j.jobName).sort(), 20)}; reasons: ${listText(reasons, 5)}`.slice(
+          0,
+          4_000,
+        ),
+    },
+    runbook: `docs/runbooks/${COHORT_FAILURE_KIND}.md`,
+    detectedAt: t.now,
+  };
+}

@@ -1,0 +1,278 @@
+import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
+import type { TrainingJobState } from '../model';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time';
+import { definedOnly, listText, WORKLOAD_CLASSES, type WorkloadClass, workloadClassOf } from './jobs';
+import { madSorted, quantileSorted, sortedCopy } from './robust';
+
+/**
+ * Scheduling health: how long jobs wait before they train, per region and workload class.
+ *
+ *   creation (or 'Starting') ──── start latency ────► 'Training' transition ── ... ── end
+ *
+ *   |<──────────── baselineWindowMs (7 d) ────────────>|<── windowMs (6 h) ──>|
+ *                                                 now - window               now
+ *
+ * A job belongs to the window in which it began training. Growth compares the window's median and
+ * p95 with the baseline's: capacity shortfalls first stretch the tail, then the middle.
+ * Jobs still waiting have no latency yet, so they stay out of the growth statistics (their
+ * partial waits would drag the median down); the SLA check counts them as soon as they pass the
+ * deadline, which is what catches a queue that has stopped moving altogether.
+ */
+
+export interface ClassSla {
+  /** Longest acceptable wait from creation to Training. */
+  readonly maxStartLatencyMs?: number;
+  /** Longest acceptable time from creation to end (or to now, while running). */
+  readonly maxDurationMs?: number;
+}
+
+export const DEFAULT_SLAS: Readonly<Record<WorkloadClass, ClassSla>> = {
+  interactive: { maxStartLatencyMs: 10 * MINUTE_MS },
+  batch: { maxStartLatencyMs: 60 * MINUTE_MS },
+  // Multi-node jobs wait for a whole placement group; two hours is the common capacity promise.
+  distributed: { maxStartLatencyMs: 120 * MINUTE_MS },
+};
+
+export interface SchedulingOptions {
+  /** Latency starts at creation (default) or at the 'Starting' transition, when present. */
+  readonly latencyFrom?: 'creation' | 'starting';
+  /** SLAs per class, merged over DEFAULT_SLAS. */
+  readonly sla?: Partial<Record<WorkloadClass, ClassSla>>;
+  /** Started jobs a (region, class) needs in the window. @default 10 */
+  readonly minWindowJobs?: number;
+  /** ... and in the baseline. @default 30 */
+  readonly minBaselineJobs?: number;
+  /** Window median at least this × the baseline median ... @default 1.5 */
+  readonly medianRatio?: number;
+  /** ... and at least this much longer. @default 2 min */
+  readonly minMedianIncreaseMs?: number;
+  /** Or: window p95 at least this × the baseline p95 ... (needs 20 window jobs) @default 2 */
+  readonly p95Ratio?: number;
+  /** ... and at least this much longer. @default 10 min */
+  readonly minP95IncreaseMs?: number;
+  /** SLA misses below this count are 'info', from it on 'ticket'. @default 2 */
+  readonly ticketMinMisses?: number;
+  /** Jobs listed in an SLA finding. @default 20 */
+  readonly maxListedJobs?: number;
+}
+
+export interface SchedulingInput {
+  readonly jobs: readonly TrainingJobState[];
+  readonly nowMs: number;
+  /** @default 6 h */
+  readonly windowMs?: number;
+  /** @default 7 d */
+  readonly baselineWindowMs?: number;
+  readonly options?: SchedulingOptions;
+}
+
+const DEFAULTS = {
+  latencyFrom: 'creation' as 'creation' | 'starting',
+  minWindowJobs: 10,
+  minBaselineJobs: 30,
+  medianRatio: 1.5,
+  minMedianIncreaseMs: 2 * MINUTE_MS,
+  p95Ratio: 2,
+  minP95IncreaseMs: 10 * MINUTE_MS,
+  ticketMinMisses: 2,
+  maxListedJobs: 20,
+};
+const MIN_P95_JOBS = 20;
+
+export const START_LATENCY_KIND = 'scheduling.start_latency_growth';
+export const SLA_MISS_KIND = 'scheduling.sla_miss';
+
+/** When the job's wait began: creation, or the 'Starting' transition when asked for and present. */
+export function waitStartOf(job: TrainingJobState, from: 'creation' | 'starting' = 'creation'): number {
+  if (from === 'starting') {
+    const s = job.transitions.find((t) => t.status === 'Starting')?.startTime;
+    if (s !== undefined) return s;
+  }
+  return job.creationTime;
+}
+
+/** When the job began training: the 'Training' transition, else SageMaker's TrainingStartTime. */
+export function trainingBeganAt(job: TrainingJobState): number | undefined {
+  return job.transitions.find((t) => t.status === 'Training')?.startTime ?? job.trainingStartTime;
+}
+
+/** Start latency in ms; undefined while the job has not begun training. */
+export function startLatencyMs(
+  job: TrainingJobState,
+  from: 'creation' | 'starting' = 'creation',
+): number | undefined {
+  const began = trainingBeganAt(job);
+  return began === undefined ? undefined : Math.max(0, began - waitStartOf(job, from));
+}
+
+const isEnded = (j: TrainingJobState) => j.status !== 'InProgress' && j.status !== 'Stopping';
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+const minutes = (ms: number) => round(ms / MINUTE_MS, 1);
+
+function groupLabels(jobs: readonly TrainingJobState[], region: string): FindingLabels {
+  const teams = new Set(jobs.map((j) => j.team));
+  const [team] = teams;
+  return { region, ...(teams.size === 1 && team ? { team } : {}) };
+}
+
+export function detectScheduling(input: SchedulingInput): { findings: Finding[] } {
+  const o: typeof DEFAULTS = { ...DEFAULTS, ...definedOnly(input.options ?? {}) };
+  const now = input.nowMs;
+  const windowStart = now - (input.windowMs ?? 6 * HOUR_MS);
+  const baselineStart = windowStart - (input.baselineWindowMs ?? 7 * DAY_MS);
+  const window = { startMs: Math.max(0, windowStart), endMs: now };
+
+  const groups = new Map<string, { region: string; cls: WorkloadClass; jobs: TrainingJobState[] }>();
+  for (const job of input.jobs) {
+    const cls = workloadClassOf(job);
+    const key = `${job.region}|${cls}`;
+    const g = groups.get(key) ?? { region: job.region, cls, jobs: [] };
+    g.jobs.push(job);
+    groups.set(key, g);
+  }
+
+  const findings: Finding[] = [];
+  const ordered = [...groups.values()].sort(
+    (a, b) =>
+      a.region.localeCompare(b.region) || WORKLOAD_CLASSES.indexOf(a.cls) - WORKLOAD_CLASSES.indexOf(b.cls),
+  );
+  for (const g of ordered) {
+    const growth = latencyGrowth(g, o, now, windowStart, baselineStart, window);
+    if (growth) findings.push(growth);
+    const sla = slaMisses(g, input.options?.sla?.[g.cls], o, now, windowStart, window);
+    if (sla) findings.push(sla);
+  }
+  return { findings };
+}
+
+function latencyGrowth(
+  g: { region: string; cls: WorkloadClass; jobs: TrainingJobState[] },
+  o: typeof DEFAULTS,
+  now: number,
+  windowStart: number,
+  baselineStart: number,
+  window: { startMs: number; endMs: number },
+): Finding | undefined {
+  const recent: number[] = [];
+  const past: number[] = [];
+  const recentJobs: TrainingJobState[] = [];
+  for (const job of g.jobs) {
+    const began = trainingBeganAt(job);
+    const lat = startLatencyMs(job, o.latencyFrom);
+    if (began === undefined || lat === undefined) continue;
+    if (began > windowStart && began <= now) {
+      recent.push(lat);
+      recentJobs.push(job);
+    } else if (began > baselineStart && began <= windowStart) past.push(lat);
+  }
+  if (recent.length < o.minWindowJobs || past.length < o.minBaselineJobs) return undefined;
+  const r = sortedCopy(recent);
+  const b = sortedCopy(past);
+  const rMed = quantileSorted(r, 0.5);
+  const bMed = quantileSorted(b, 0.5);
+  const rP95 = quantileSorted(r, 0.95);
+  const bP95 = quantileSorted(b, 0.95);
+  const medianGrew = rMed >= o.medianRatio * bMed && rMed - bMed >= o.minMedianIncreaseMs;
+  const tailGrew =
+    recent.length >= MIN_P95_JOBS && rP95 >= o.p95Ratio * bP95 && rP95 - bP95 >= o.minP95IncreaseMs;
+  if (!medianGrew && !tailGrew) return undefined;
+  const what = medianGrew ? 'median' : 'p95';
+  const [now_, base] = medianGrew ? [rMed, bMed] : [rP95, bP95];
+  return {
+    schemaVersion: FINDING_SCHEMA_VERSION,
+    kind: START_LATENCY_KIND,
+    severity: 'ticket',
+    cause: 'scheduling',
+    title: `${g.cls} jobs in ${g.region} wait longer to start: ${what} ${minutes(now_)} min vs ${minutes(base)} min baseline`,
+    summary: `${recent.length} ${g.cls} jobs began training in the window; start latency (${o.latencyFrom === 'starting' ? 'Starting' : 'creation'} to Training) median ${minutes(rMed)} min, p95 ${minutes(rP95)} min, against ${minutes(bMed)} / ${minutes(bP95)} min over the baseline (${past.length} jobs). Check capacity, quotas and warm pools.`,
+    labels: groupLabels(recentJobs, g.region),
+    evidence: {
+      window,
+      values: {
+        medianMinutes: minutes(rMed),
+        p95Minutes: minutes(rP95),
+        jobs: recent.length,
+        medianRatio: round(rMed / Math.max(bMed, 1)),
+        p95Ratio: round(rP95 / Math.max(bP95, 1)),
+      },
+      baseline: { median: minutes(bMed), mad: minutes(madSorted(b)), p95: minutes(bP95), n: past.length },
+      detail: `class ${g.cls}; region ${g.region}; minutes throughout`,
+    },
+    runbook: `docs/runbooks/${START_LATENCY_KIND}.md`,
+    detectedAt: now,
+  };
+}
+
+function slaMisses(
+  g: { region: string; cls: WorkloadClass; jobs: TrainingJobState[] },
+  override: ClassSla | undefined,
+  o: typeof DEFAULTS,
+  now: number,
+  windowStart: number,
+  window: { startMs: number; endMs: number },
+): Finding | undefined {
+  const sla: ClassSla = { ...DEFAULT_SLAS[g.cls], ...definedOnly(override ?? {}) };
+  const misses: { job: TrainingJobState; what: string; overMs: number }[] = [];
+  for (const job of g.jobs) {
+    const from = waitStartOf(job, o.latencyFrom);
+    const began = trainingBeganAt(job);
+    if (sla.maxStartLatencyMs !== undefined) {
+      if (began !== undefined) {
+        // Judged once, in the window where the job began training.
+        const wait = began - from;
+        if (began > windowStart && began <= now && wait > sla.maxStartLatencyMs)
+          misses.push({ job, what: 'start', overMs: wait - sla.maxStartLatencyMs });
+      } else if (!isEnded(job) && now - from > sla.maxStartLatencyMs) {
+        // Still waiting past the deadline: reported every run until it starts (the router dedups).
+        misses.push({ job, what: 'start (still waiting)', overMs: now - from - sla.maxStartLatencyMs });
+      }
+    }
+    if (sla.maxDurationMs !== undefined) {
+      const end = isEnded(job) ? (job.trainingEndTime ?? job.lastModifiedTime) : now;
+      const inWindow = isEnded(job) ? end > windowStart && end <= now : true;
+      const total = end - job.creationTime;
+      if (inWindow && total > sla.maxDurationMs)
+        misses.push({ job, what: 'duration', overMs: total - sla.maxDurationMs });
+    }
+  }
+  if (misses.length === 0) return undefined;
+  misses.sort((a, b) => b.overMs - a.overMs || a.job.jobName.localeCompare(b.job.jobName));
+  const jobs = new Set(misses.map((m) => m.job));
+  const startMisses = misses.filter((m) => m.what.startsWith('start')).length;
+  const durationMisses = misses.length - startMisses;
+  const limits = [
+    sla.maxStartLatencyMs === undefined ? undefined : `start ≤ ${minutes(sla.maxStartLatencyMs)} min`,
+    sla.maxDurationMs === undefined ? undefined : `duration ≤ ${minutes(sla.maxDurationMs)} min`,
+  ]
+    .filter((x) => x !== undefined)
+    .join(', ');
+  return {
+    schemaVersion: FINDING_SCHEMA_VERSION,
+    kind: SLA_MISS_KIND,
+    severity: misses.length >= o.ticketMinMisses ? 'ticket' : 'info',
+    cause: 'scheduling',
+    title: `${misses.length} SLA miss(es) for ${g.cls} jobs in ${g.region} (${limits})`,
+    summary: `${jobs.size} ${g.cls} job(s) missed the class SLA (${limits}): ${startMisses} on start latency, ${durationMisses} on duration.`,
+    labels: groupLabels([...jobs], g.region),
+    evidence: {
+      window,
+      values: {
+        misses: misses.length,
+        startMisses,
+        durationMisses,
+        worstOverMinutes: minutes(misses[0]?.overMs ?? 0),
+      },
+      detail: `class ${g.cls}; jobs: ${listText(
+        misses.map((m) => `${m.job.jobName} ${m.what} +${minutes(m.overMs)} min`),
+        o.maxListedJobs,
+      )}`.slice(0, 4_000),
+    },
+    runbook: `docs/runbooks/${SLA_MISS_KIND}.md`,
+    detectedAt: now,
+  };
+}
