@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type FleetWatchConfig, runtimeConfigFrom } from '../../lambdas/contracts/config';
 import { ENV } from '../../lambdas/contracts/env';
+import { AnomalyAlarms } from '../constructs/anomaly-alarms';
 import { EncryptionKey } from '../constructs/encryption-key';
 import { FleetWatchFunction } from '../constructs/fleetwatch-function';
 import { InvocationSchedules } from '../constructs/invocation-schedules';
@@ -43,6 +45,10 @@ export class FleetWatchStack extends Stack {
   readonly ingestJobEvents: FleetWatchFunction;
   readonly reconcileJobs: FleetWatchFunction;
   readonly schedules: InvocationSchedules;
+  /** Anomaly-detection alarms and the FindingsQueue their state changes reach. */
+  readonly anomalyAlarms: AnomalyAlarms;
+  /** Findings for the incident router (today: CloudWatch alarm state change events). */
+  readonly findingsQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: FleetWatchStackProps) {
     const { config } = props;
@@ -166,6 +172,13 @@ export class FleetWatchStack extends Stack {
       description: `FleetWatch: reconcile training jobs every ${config.jobs.reconcileEveryMinutes} min`,
     });
 
+    this.anomalyAlarms = new AnomalyAlarms(this, 'AnomalyAlarms', {
+      alarms: config.anomalyAlarms,
+      maintenance: config.maintenance,
+      encryptionKey: key,
+    });
+    this.findingsQueue = this.anomalyAlarms.findingsQueue;
+
     this.outputs(config);
   }
 
@@ -175,6 +188,8 @@ export class FleetWatchStack extends Stack {
     out('StateTableName', this.stores.stateTable.tableName, 'DynamoDB table of collector/detector state');
     out('JobsTableName', this.stores.jobsTable.tableName, 'DynamoDB table of SageMaker training jobs');
     out('JobEventsQueueUrl', this.jobEvents.queue.queueUrl, 'SQS queue of SageMaker job state changes');
+    out('FindingsQueueUrl', this.findingsQueue.queueUrl, 'SQS queue of findings for the incident router');
+    out('FindingsDlqUrl', this.anomalyAlarms.deadLetterQueue.queueUrl, 'Dead-letter queue of findings');
     out('JobEventsDlqUrl', this.jobEvents.deadLetterQueue.queueUrl, 'Dead-letter queue of job events');
     out(
       'ScheduleDlqUrl',

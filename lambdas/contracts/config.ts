@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAUSES, RUNBOOK, SEVERITIES } from './finding';
 import { gpuInstanceSpec, KNOWN_GPU_INSTANCE_TYPES } from './gpu-catalogue';
 import { BUILTIN_PROFILE_NAMES, profileSchema } from './profiles';
 import { SIGNAL_NAMES } from './signals';
@@ -88,6 +89,67 @@ export const notificationsSchema = z.strictObject({
   info: z.strictObject({ emails: emailList }).default({ emails: [] }),
 });
 
+/**
+ * A CloudWatch anomaly-detection alarm that CDK creates on a fleet-level aggregate (for example
+ * DCGM GPU utilisation averaged per cluster). Its state changes reach the incident queue through
+ * EventBridge and become findings (lambdas/core/detect/alarm-events.ts).
+ */
+export const anomalyAlarmSchema = z.strictObject({
+  /**
+   * Short lower-case name: part of the CloudWatch alarm name (`<stack>-anomaly-<name>`) and of the
+   * finding kind (`alarm.<name>`, "-" becoming "_").
+   */
+  name: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{0,47}$/,
+      'lower-case letters, digits and "-", at most 48, starting with a letter',
+    ),
+  namespace: z.string().min(1).max(255),
+  metricName: z.string().min(1).max(255),
+  /** Exact dimensions of the aggregate, e.g. { ClusterName: "train-a" }. At most 30 (CloudWatch). */
+  dimensions: z
+    .record(z.string().min(1).max(255), z.string().min(1).max(1024))
+    .refine((d) => Object.keys(d).length <= 30, { message: 'at most 30 dimensions' })
+    .optional(),
+  /** The statistic the anomaly model is trained on (one model per metric and statistic). */
+  stat: z
+    .string()
+    .regex(
+      /^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$/,
+      'Average, Sum, Minimum, Maximum, SampleCount or a percentile such as p90',
+    )
+    .default('Average'),
+  periodSeconds: z.literal([60, 300, 900, 3600]).default(300),
+  /** Width of the expected band in standard deviations (ANOMALY_DETECTION_BAND's second argument). */
+  stdDevs: z.number().min(0.1).max(100).default(2),
+  /**
+   * Which side of the band alarms. 'below' suits utilisation-like aggregates: a drop is the
+   * problem, a fleet busier than usual is not.
+   */
+  direction: z.enum(['both', 'above', 'below']).default('below'),
+  evaluationPeriods: z.int().min(1).max(100).default(3),
+  datapointsToAlarm: z.int().min(1).max(100).default(3),
+  severity: z.enum(SEVERITIES).default('ticket'),
+  cause: z.enum(CAUSES).default('efficiency'),
+  /** An http(s) URL or a repository-relative path, like a finding's runbook. */
+  runbook: z
+    .string()
+    .regex(RUNBOOK, 'an http(s) URL or a repository-relative path such as docs/runbooks/xid.md')
+    .optional(),
+});
+
+/**
+ * A planned maintenance window. Today: one-off windows given as ISO-8601 instants with an offset.
+ * Recurring windows (cron-like) will be added later as a second shape of this list, so readers
+ * of `maintenance` should not assume every entry has a fixed start and end forever.
+ * Anomaly detectors exclude these windows from model training (at most the 10 most recent).
+ */
+export const maintenanceWindowSchema = z.strictObject({
+  start: z.iso.datetime({ offset: true }),
+  end: z.iso.datetime({ offset: true }),
+});
+
 export const configSchema = z
   .strictObject({
     /** Prefix for stack and resource names. */
@@ -113,6 +175,8 @@ export const configSchema = z
           .default(30),
       })
       .default({ logDays: 30 }),
+    anomalyAlarms: z.array(anomalyAlarmSchema).max(200).default([]),
+    maintenance: z.array(maintenanceWindowSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
     const profileNames = new Set([...BUILTIN_PROFILE_NAMES, ...cfg.profiles.map((p) => p.name)]);
@@ -151,6 +215,40 @@ export const configSchema = z
       }
       seen.add(key);
     });
+    const alarmNames = new Set<string>();
+    cfg.anomalyAlarms.forEach((a, i) => {
+      if (alarmNames.has(a.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['anomalyAlarms', i, 'name'],
+          message: `anomaly alarm "${a.name}" appears twice; each alarm needs its own name`,
+        });
+      }
+      alarmNames.add(a.name);
+      if (a.datapointsToAlarm > a.evaluationPeriods) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['anomalyAlarms', i, 'datapointsToAlarm'],
+          message: `must not exceed evaluationPeriods (${a.evaluationPeriods})`,
+        });
+      }
+      if (a.periodSeconds * a.evaluationPeriods > 24 * 3600) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['anomalyAlarms', i, 'evaluationPeriods'],
+          message: `periodSeconds × evaluationPeriods must be at most one day (CloudWatch); got ${a.periodSeconds * a.evaluationPeriods} s`,
+        });
+      }
+    });
+    cfg.maintenance.forEach((w, i) => {
+      if (Date.parse(w.start) >= Date.parse(w.end)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maintenance', i, 'end'],
+          message: `must be after start (${w.start})`,
+        });
+      }
+    });
     const retentionHours = cfg.collection.periodSeconds === 60 ? 15 * 24 : 63 * 24;
     if (cfg.collection.backfillHorizonHours > retentionHours) {
       ctx.addIssue({
@@ -166,6 +264,8 @@ export type FleetWatchConfig = z.output<typeof configSchema>;
 export type FleetConfig = z.output<typeof fleetSchema>;
 export type CollectionConfig = z.output<typeof collectionSchema>;
 export type JobsConfig = z.output<typeof jobsSchema>;
+export type AnomalyAlarmConfig = z.output<typeof anomalyAlarmSchema>;
+export type MaintenanceWindow = z.output<typeof maintenanceWindowSchema>;
 
 /** What every Lambda receives (as JSON in ENV.runtimeConfig): fleets resolved, custom profiles, settings. */
 export const runtimeConfigSchema = z.strictObject({

@@ -62,7 +62,7 @@ export type FindingEvidence = z.output<typeof findingEvidenceSchema>;
 
 // A runbook is a public URL or a path inside this repository (docs/runbooks/xid.md#48), never an
 // absolute or parent path: notifications render it as a link.
-const RUNBOOK = /^(https?:\/\/[^\s]+|(?![/.])(?!.*\.\.)[\w./-]+(#[\w-]+)?)$/;
+export const RUNBOOK = /^(https?:\/\/[^\s]+|(?![/.])(?!.*\.\.)[\w./-]+(#[\w-]+)?)$/;
 
 export const findingSchema = z.strictObject({
   schemaVersion: z.literal(FINDING_SCHEMA_VERSION),

@@ -38,9 +38,14 @@ describe('FleetWatch home stack: environment and inventory', () => {
       'AWS::Timestream::Table': 2,
       'AWS::S3::Bucket': 1,
       'AWS::S3::BucketPolicy': 1,
-      'AWS::SQS::Queue': 3,
-      'AWS::SQS::QueuePolicy': 3,
-      'AWS::Events::Rule': 1,
+      // Job events, schedule DLQ, findings (+ DLQ).
+      'AWS::SQS::Queue': 5,
+      'AWS::SQS::QueuePolicy': 5,
+      // Job state changes, anomaly alarm state changes.
+      'AWS::Events::Rule': 2,
+      // One detector and one alarm per configured anomaly alarm (two in the example).
+      'AWS::CloudWatch::AnomalyDetector': 2,
+      'AWS::CloudWatch::Alarm': 2,
       'AWS::Lambda::Function': 3,
       'AWS::Lambda::EventSourceMapping': 1,
       'AWS::Lambda::EventInvokeConfig': 2,
@@ -537,6 +542,8 @@ describe('outputs', () => {
     ['JobEventsQueueUrl', () => ({ Ref: ref(stack.jobEvents.queue) })],
     ['JobEventsDlqUrl', () => ({ Ref: ref(stack.jobEvents.deadLetterQueue) })],
     ['ScheduleDlqUrl', () => ({ Ref: ref(stack.schedules.deadLetterQueue) })],
+    ['FindingsQueueUrl', () => ({ Ref: ref(stack.findingsQueue) })],
+    ['FindingsDlqUrl', () => ({ Ref: ref(stack.anomalyAlarms.deadLetterQueue) })],
     ['CollectGpuMetricsFunctionName', () => ({ Ref: ref(stack.collectGpuMetrics.function) })],
     ['IngestJobEventsFunctionName', () => ({ Ref: ref(stack.ingestJobEvents.function) })],
     ['ReconcileJobsFunctionName', () => ({ Ref: ref(stack.reconcileJobs.function) })],

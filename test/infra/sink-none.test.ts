@@ -20,7 +20,8 @@ describe('FleetWatch with sink.kind "none"', () => {
     home.resourceCountIs('AWS::DynamoDB::Table', 2);
     home.resourceCountIs('AWS::Lambda::Function', 3);
     home.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    home.resourceCountIs('AWS::SQS::Queue', 3);
+    // Job events, schedule DLQ, findings queue and its DLQ.
+    home.resourceCountIs('AWS::SQS::Queue', 5);
   });
 
   it('tells every function FLEETWATCH_SINK=none, without Timestream settings', () => {
