@@ -26,32 +26,15 @@ export interface DynamoDbJobStoreOptions {
 /** Bumped when the item layout changes incompatibly. */
 export const JOB_ITEM_SCHEMA_VERSION = 1;
 
-interface JobItem {
+/** The stored item: the job state plus the key, layout version, sparse index flag and TTL. */
+type JobItem = Omit<TrainingJobState, 'status'> & {
   readonly pk: string;
   readonly schemaVersion: number;
-  readonly region: string;
-  readonly jobName: string;
-  readonly arn: string;
+  /** Read back as stored; fromItem checks it is a status FleetWatch knows. */
   readonly status: string;
-  readonly secondaryStatus?: string;
-  readonly lastModifiedTime: number;
-  readonly creationTime: number;
-  readonly trainingStartTime?: number;
-  readonly trainingEndTime?: number;
-  readonly instanceType?: string;
-  readonly instanceCount?: number;
-  readonly failureReason?: string;
-  readonly tags: Record<string, string>;
-  readonly team?: string;
-  readonly workloadClass?: string;
-  readonly transitions: StatusTransition[];
-  readonly checkpointS3Uri?: string;
-  readonly trainingTimeSeconds?: number;
-  readonly billableTimeSeconds?: number;
-  readonly metricNames?: string[];
   readonly active?: 'Y';
   readonly expiresAt?: number;
-}
+};
 
 export class DynamoDbJobStore implements JobStore {
   private readonly retainDays: number;
@@ -105,27 +88,11 @@ export class DynamoDbJobStore implements JobStore {
     const terminal = isTerminalStatus(s.status);
     const endedAt = s.trainingEndTime ?? s.lastModifiedTime;
     return withoutUndefined<JobItem>({
+      ...s,
       pk: jobKey(s.region, s.jobName),
       schemaVersion: JOB_ITEM_SCHEMA_VERSION,
-      region: s.region,
-      jobName: s.jobName,
-      arn: s.arn,
-      status: s.status,
-      secondaryStatus: s.secondaryStatus,
-      lastModifiedTime: s.lastModifiedTime,
-      creationTime: s.creationTime,
-      trainingStartTime: s.trainingStartTime,
-      trainingEndTime: s.trainingEndTime,
-      instanceType: s.instanceType,
-      instanceCount: s.instanceCount,
-      failureReason: s.failureReason,
       tags: { ...s.tags },
-      team: s.team,
-      workloadClass: s.workloadClass,
       transitions: s.transitions.map((t) => withoutUndefined({ ...t })),
-      checkpointS3Uri: s.checkpointS3Uri,
-      trainingTimeSeconds: s.trainingTimeSeconds,
-      billableTimeSeconds: s.billableTimeSeconds,
       metricNames: s.metricNames === undefined ? undefined : [...s.metricNames],
       active: s.status === 'InProgress' ? 'Y' : undefined,
       expiresAt: terminal ? Math.floor((endedAt + this.retainDays * DAY_MS) / 1000) : undefined,
