@@ -1,5 +1,6 @@
 import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
 import type { TrainingJobState } from '../model';
+import { roundTo } from '../numbers';
 import { DAY_MS, HOUR_MS } from '../time';
 import { definedOnly, listText } from './jobs';
 
@@ -140,10 +141,7 @@ interface Cohort {
   readonly fleetBaseline: boolean;
 }
 
-function round(x: number, digits = 4): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+const round = (x: number, digits = 4): number => roundTo(x, digits);
 
 export function detectCohortFailures(input: CohortFailureInput): { findings: Finding[] } {
   const o: typeof DEFAULTS = { ...DEFAULTS, ...definedOnly(input.options ?? {}) };

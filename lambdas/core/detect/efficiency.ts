@@ -1,6 +1,7 @@
 import { FINDING_SCHEMA_VERSION, type Finding } from '../../contracts/finding';
 import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
 import type { GpuSample, TrainingJobState } from '../model';
+import { roundTo } from '../numbers';
 import { HOUR_MS, MINUTE_MS } from '../time';
 import {
   definedOnly,
@@ -125,7 +126,7 @@ export interface EfficiencyInput {
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+const round = (x: number, digits = 3): number => roundTo(x, digits);
 
 function gpuKey(s: GpuSample): string {
   return `${s.labels.node}/${s.labels.gpu}`;

@@ -1,6 +1,7 @@
 import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
 import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
 import type { GpuSample, TrainingJobState } from '../model';
+import { roundTo } from '../numbers';
 import { MINUTE_MS } from '../time';
 import { median } from './robust';
 
@@ -220,10 +221,7 @@ export function listText(items: readonly string[], max = 40): string {
   return items.length > max ? `${shown} (+${items.length - max} more)` : shown;
 }
 
-function round(x: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+const round = (x: number, digits = 2): number => roundTo(x, digits);
 
 export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } {
   const o: typeof DEFAULTS = { ...DEFAULTS, ...definedOnly(input.options ?? {}) };

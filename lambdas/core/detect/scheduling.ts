@@ -1,5 +1,6 @@
 import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
 import type { TrainingJobState } from '../model';
+import { roundTo } from '../numbers';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time';
 import { definedOnly, listText, WORKLOAD_CLASSES, type WorkloadClass, workloadClassOf } from './jobs';
 import { madSorted, quantileSorted, sortedCopy } from './robust';
@@ -107,10 +108,7 @@ export function startLatencyMs(
 
 const isEnded = (j: TrainingJobState) => j.status !== 'InProgress' && j.status !== 'Stopping';
 
-function round(x: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+const round = (x: number, digits = 2): number => roundTo(x, digits);
 
 const minutes = (ms: number) => round(ms / MINUTE_MS, 1);
 

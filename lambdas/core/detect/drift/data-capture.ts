@@ -1,5 +1,6 @@
 import type { Finding, Severity } from '../../../contracts/finding';
 import { dataCaptureLineSchema } from '../../../contracts/model-monitor';
+import { roundTo } from '../../numbers';
 import { buildFinding, DRIFT_KINDS, labelsOf } from './model-monitor';
 import { DEFAULT_PSI_BINS, ksTest, psiCategorical, psiNumeric } from './statistics';
 
@@ -360,6 +361,4 @@ function strings(rows: readonly FeatureRow[], name: string): string[] {
   return out;
 }
 
-function round(x: number): number {
-  return Math.round(x * 10_000) / 10_000;
-}
+const round = (x: number, digits = 4): number => roundTo(x, digits);
