@@ -1,3 +1,4 @@
+import type { Finding } from '../contracts/finding';
 import type { OpsMetricKey } from '../contracts/metrics';
 import type { GpuSample, TrainingJobState } from './model';
 
@@ -150,4 +151,53 @@ export interface TrainingJobApi {
 
 export interface DeadLetters {
   send(message: { body: string; reason: string; source: string; detail?: string }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection: inputs beyond the collected window, and where findings go
+
+/** Reads of the job store that the detectors need (the writes are JobStore). */
+export interface JobQueries {
+  /**
+   * Every job still InProgress or Stopping, plus every job whose state changed at or after
+   * `sinceMs` (terminal ones included: the cohort and scheduling detectors need outcomes).
+   */
+  recentAndActive(sinceMs: number): Promise<TrainingJobState[]>;
+}
+
+export interface ProgressQuery {
+  readonly region: string;
+  readonly jobName: string;
+  /** Training metric names (SageMaker metric definitions such as `train:loss`); any one counts. */
+  readonly metricNames: readonly string[];
+}
+
+/** The progress signal of training jobs: when each job last published its training metric. */
+export interface JobProgressSource {
+  /**
+   * Timestamps (epoch ms, ascending) of the datapoints of each job's progress metrics in
+   * [startMs, endMs), keyed by `<region>#<jobName>`. A job with no datapoint maps to [].
+   */
+  progressTimestamps(
+    queries: readonly ProgressQuery[],
+    startMs: number,
+    endMs: number,
+  ): Promise<Map<string, number[]>>;
+}
+
+/** The newest checkpoint of a training job. */
+export interface CheckpointLister {
+  /** LastModified (epoch ms) of the newest object under the s3:// prefix; undefined when empty. */
+  newestObjectTime(s3Uri: string): Promise<number | undefined>;
+}
+
+export interface PublishFailure {
+  readonly index: number;
+  readonly reason: string;
+}
+
+/** Where findings go: the incident queue. */
+export interface FindingsPublisher {
+  /** Sends every finding; reports the ones that could not be sent (by input index). */
+  publish(findings: readonly Finding[]): Promise<{ published: number; failed: PublishFailure[] }>;
 }
