@@ -20,3 +20,23 @@ export const PRICES_USD = {
 
 /** Hours in an average month, as AWS bills. */
 export const HOURS_PER_MONTH = 730;
+
+/**
+ * EC2 on-demand list price per instance-hour (Linux, us-east-1), for the wasted-dollars KPI
+ * (divided by the GPU count of lambdas/contracts/gpu-catalogue.ts to get $/GPU-hour).
+ * Source: the EC2 on-demand pricing page (aws.amazon.com/ec2/pricing/on-demand), as remembered by
+ * the author, NOT verified against it at the time of writing (aws-facts.md has no EC2 prices yet).
+ * AWS cut P4d/P4de/P5 on-demand prices by up to 45 % in June 2025; the P-family figures below are
+ * the earlier list prices and so overstate dollars for those types until someone verifies them.
+ * Types missing here (p5e, p5en) are reported as unpriced GPU-hours, never priced at 0.
+ */
+export const GPU_INSTANCE_USD_PER_HOUR: Readonly<Record<string, { usd: number; asOf: string }>> = {
+  'p5.48xlarge': { usd: 98.32, asOf: '2024 (before the June 2025 reduction)' },
+  'p4d.24xlarge': { usd: 32.7726, asOf: '2024 (before the June 2025 reduction)' },
+  'p4de.24xlarge': { usd: 40.9657, asOf: '2024 (before the June 2025 reduction)' },
+  'p3.16xlarge': { usd: 24.48, asOf: '2024' },
+  'g5.12xlarge': { usd: 5.672, asOf: '2024' },
+  'g5.48xlarge': { usd: 16.288, asOf: '2024' },
+  'g6.48xlarge': { usd: 13.3504, asOf: '2024' },
+  'g6e.48xlarge': { usd: 30.13118, asOf: '2024' },
+};

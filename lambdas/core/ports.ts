@@ -201,3 +201,151 @@ export interface FindingsPublisher {
   /** Sends every finding; reports the ones that could not be sent (by input index). */
   publish(findings: readonly Finding[]): Promise<{ published: number; failed: PublishFailure[] }>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Model drift: SageMaker Model Monitor results and objects in S3 (Data Capture, baselines, reports)
+
+/** A monitoring schedule on one endpoint (ListMonitoringSchedules + DescribeMonitoringSchedule). */
+export interface MonitoringScheduleInfo {
+  readonly name: string;
+  readonly endpoint: string;
+  /** Pending | Failed | Scheduled | Stopped. */
+  readonly status: string;
+  readonly monitoringType?: import('../contracts/model-monitor').MonitoringType;
+  /** The schedule's cron expression, when it has one (cadence for staleness). */
+  readonly scheduleExpression?: string;
+  /** ScheduledTime (epoch ms) of LastMonitoringExecutionSummary. */
+  readonly lastScheduledMs?: number;
+}
+
+export interface ModelMonitorApi {
+  /** Every monitoring schedule of the endpoint (all pages), described. */
+  schedulesOf(region: string, endpoint: string): Promise<MonitoringScheduleInfo[]>;
+  /**
+   * Executions of one schedule scheduled after `sinceMs`, newest first (ScheduledTime Descending),
+   * every page, raw summaries as the API returns them (validated by the caller).
+   */
+  executionsSince(region: string, scheduleName: string, sinceMs: number): Promise<unknown[]>;
+  /**
+   * s3:// prefix (no trailing slash) where a monitoring execution's processing job wrote its
+   * results, constraint_violations.json among them (DescribeProcessingJob's S3 output);
+   * undefined when the job has no S3 output.
+   */
+  reportLocationOf(region: string, processingJobArn: string): Promise<string | undefined>;
+}
+
+export interface StoredObject {
+  /** s3://bucket/key */
+  readonly uri: string;
+  readonly key: string;
+  readonly size: number;
+  readonly lastModifiedMs: number;
+}
+
+export interface ObjectListing {
+  readonly objects: StoredObject[];
+  /** True when the listing stopped at `maxKeys` with more to come. */
+  readonly truncated: boolean;
+}
+
+export interface ListObjectsOptions {
+  /** Only objects modified at or after this (epoch ms). */
+  readonly modifiedFromMs?: number;
+  /** Only objects modified before this (epoch ms). */
+  readonly modifiedToMs?: number;
+  /** Keys are listed after this key (S3 StartAfter): skips older date-partitioned keys cheaply. */
+  readonly startAfterKey?: string;
+  /** Stop after this many matching objects. @default 10_000 */
+  readonly maxKeys?: number;
+}
+
+/** An object read as text: absent and oversized objects are outcomes, not errors. */
+export type ReadTextResult =
+  | { readonly status: 'ok'; readonly text: string }
+  | { readonly status: 'missing' }
+  | { readonly status: 'too_large'; readonly size: number };
+
+/** Reads objects from S3 by s3:// URI. */
+export interface ObjectReader {
+  /** The object as UTF-8 text, unless it does not exist or is larger than `maxBytes` (not downloaded). */
+  readText(s3Uri: string, maxBytes: number): Promise<ReadTextResult>;
+  /** Objects under an s3:// prefix (every page up to maxKeys), in key order. */
+  listObjects(prefixUri: string, options?: ListObjectsOptions): Promise<ObjectListing>;
+  /** The next path level under an s3:// prefix ("directories", Delimiter "/"), as s3:// URIs ending in "/". */
+  listChildPrefixes(prefixUri: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KPIs: goodput north star and supporting KPIs (lambdas/core/kpi, lambdas/app/compute-kpis.ts)
+// (types imported inline so this section stays one appended block)
+
+/** Per-job GPU usage aggregates, as the detection run records them per window. */
+export interface UsageSource {
+  /** Every job that held GPUs in [startMs, endMs), with its usage buckets overlapping that range. */
+  usage(startMs: number, endMs: number): Promise<import('./kpi/goodput').JobUsage[]>;
+}
+
+/** The GPU node inventory over a window: capacity, planned maintenance, health, hardware faults. */
+export interface NodeInventory {
+  nodes(startMs: number, endMs: number): Promise<import('./kpi/goodput').NodeWindow[]>;
+}
+
+/** Where KPI values go: CloudWatch EMF (Powertools Metrics) with dimensions cluster/region/team. */
+export interface KpiSink {
+  emit(values: readonly import('../contracts/kpis').KpiValue[]): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents: store, calendar, notifications, remediation (route-incidents; lambdas/app/route-findings.ts)
+
+type IncidentRecord = import('../contracts/incident').Incident;
+
+/**
+ * One item per fingerprint (the table key); `incident.version` is the optimistic-write counter.
+ * A new episode of a resolved fingerprint overwrites the item (carrying its version).
+ */
+export interface IncidentStore {
+  get(fingerprint: string): Promise<IncidentRecord | undefined>;
+  /**
+   * Writes the incident if the stored version still equals `incident.version` (0: the item must
+   * not exist). Returns the stored incident with version + 1, or 'conflict' (another writer won).
+   */
+  put(incident: IncidentRecord): Promise<IncidentRecord | 'conflict'>;
+  /** Incidents not resolved (pending, open, acknowledged), plus resolved ones with a pending notification. */
+  listActive(): Promise<IncidentRecord[]>;
+  /** Incidents seen or changed at or after `sinceMs` (any status), e.g. for the quarantine rail and the CLI. */
+  listRecent(sinceMs: number): Promise<IncidentRecord[]>;
+}
+
+/** Silences and maintenance windows added at run time (the CLI); merged with the config's calendar. */
+export interface CalendarStore {
+  /** Silences whose end is after `nowMs` (active or future). */
+  silences(nowMs: number): Promise<import('../contracts/calendar').Silence[]>;
+  maintenanceWindows(): Promise<import('../contracts/calendar').MaintenanceWindow[]>;
+  putSilence(silence: import('../contracts/calendar').Silence): Promise<void>;
+  /** Ends a silence now (sets its end); false when there is no such silence. */
+  expireSilence(id: string, nowMs: number): Promise<boolean>;
+  putMaintenanceWindow(id: string, window: import('../contracts/calendar').MaintenanceWindow): Promise<void>;
+}
+
+/** Publishes to the topic of `notification.attributes.severity`; returns the message id. */
+export interface Notifier {
+  publish(notification: import('../contracts/notification').Notification): Promise<string>;
+}
+
+/**
+ * Starts a remediation workflow (a Step Functions execution). `executionName` is unique per
+ * incident and workflow: starting the same name twice returns the existing execution.
+ */
+export interface RemediationStarter {
+  start(
+    workflow: import('../contracts/incidents-config').Workflow,
+    executionName: string,
+    input: Readonly<Record<string, unknown>>,
+  ): Promise<{ executionId: string }>;
+}
+
+/** Known changes (deploys, driver upgrades) for the post-change grace stage. */
+export interface ChangeLog {
+  changesSince(sinceMs: number): Promise<import('../contracts/calendar').KnownChange[]>;
+}
