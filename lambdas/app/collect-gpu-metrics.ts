@@ -52,6 +52,11 @@ export interface CollectGpuMetricsDeps {
 export interface CollectInput {
   /** Epoch ms by which the run must be finished (Lambda timeout). */
   readonly deadlineMs: number;
+  /**
+   * Keep the samples of committed chunks in the summary (`committedSamples`), so detection can run
+   * on exactly what was collected without reading it back. @default false
+   */
+  readonly retainSamples?: boolean;
 }
 
 /** No new chunk starts with less than this left before the deadline (a fetch + write of one chunk). */
@@ -117,6 +122,8 @@ export interface CollectSummary {
   readonly stoppedBecause?: 'deadline' | 'conflict' | 'state-error';
   /** One line per source or chunk that failed; the next run backfills them. */
   readonly errors: readonly string[];
+  /** Samples of committed chunks only, in commit order; present when CollectInput.retainSamples. */
+  readonly committedSamples?: GpuSample[];
 }
 
 interface SourceRun {
@@ -161,6 +168,7 @@ export async function collectGpuMetrics(
   };
   const errors: string[] = [];
   const chunks: ChunkSummary[] = [];
+  const committedSamples: GpuSample[] | undefined = input.retainSamples ? [] : undefined;
   const sinkRejections = new Map<string, number>();
   let rejectionLines = 0;
   let stoppedBecause: CollectSummary['stoppedBecause'];
@@ -392,6 +400,7 @@ export async function collectGpuMetrics(
     }
     version = putResult;
     watermarks = next;
+    if (committedSamples) for (const s of samples) committedSamples.push(s);
 
     let chunkRejected = 0;
     for (const run of active) {
@@ -517,6 +526,7 @@ export async function collectGpuMetrics(
     lagSeconds,
     ...(stoppedBecause !== undefined ? { stoppedBecause } : {}),
     errors,
+    ...(committedSamples ? { committedSamples } : {}),
   };
   log.info('Collector run finished', {
     sources: runs.length,

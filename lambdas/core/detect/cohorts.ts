@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
 import type { TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
@@ -32,6 +33,13 @@ import { definedOnly, listText } from './jobs';
  * One finding per primary. Ranking by "outside rate is normal" first was tried and rejected: with
  * two independent problems only their common superset (e.g. an instance type) has a normal
  * outside, and it would swallow both.
+ *
+ * Scale. At 35,000 jobs a day the 7-day baseline is a quarter of a million jobs, too many to read
+ * every run. The baseline can instead come from OutcomeAggregates: per clock hour, outcome counts
+ * of the fleet and of every cohort value, folded in once as jobs leave the 6 h window
+ * (foldOutcomes). Only the window's jobs are then needed raw. With hour-aligned windows the
+ * aggregate baseline equals the raw one exactly; otherwise it is off by less than one hour of
+ * jobs at the old end of the 7 days.
  */
 
 export interface CohortDimension {
@@ -77,6 +85,129 @@ export interface CohortFailureInput {
   /** @default DEFAULT_COHORT_DIMENSIONS */
   readonly dimensions?: readonly CohortDimension[];
   readonly options?: CohortOptions;
+  /**
+   * Baseline outcomes from the detection state instead of raw jobs: when given, `jobs` need only
+   * cover the window, and baseline jobs among them are ignored.
+   */
+  readonly baseline?: OutcomeAggregates;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Compact baseline: outcome counts per clock hour.
+//
+//   hours["<hourEnd>"] = outcomes of jobs that ended in (hourEnd - 1 h, hourEnd]
+//   folded:  ... ──────────────── foldedThroughMs │ (jobs after it are still in the raw window)
+
+const count0 = z.int().min(0);
+/** [jobs with an outcome, failed]. */
+const countsTuple = z.tuple([count0, count0]);
+
+export const outcomeHourSchema = z.strictObject({
+  n: count0,
+  failed: count0,
+  /** Keyed by cohortValueKey(dimension name, value). */
+  cohorts: z.record(z.string(), countsTuple),
+});
+
+export const outcomeAggregatesSchema = z.strictObject({
+  /** Jobs that ended at or before this instant have been folded in. */
+  foldedThroughMs: z.int().min(0).optional(),
+  hours: z.record(z.string().regex(/^\d+$/), outcomeHourSchema),
+});
+export type OutcomeAggregates = z.output<typeof outcomeAggregatesSchema>;
+
+export function emptyOutcomeAggregates(): OutcomeAggregates {
+  return { hours: {} };
+}
+
+/** A JSON array, not a joined string: tag values may contain any separator. */
+export function cohortValueKey(dimension: string, value: string): string {
+  return JSON.stringify([dimension, value]);
+}
+
+/** The end of the clock hour slot (end - 1 h, end] that holds instant t. */
+export function hourSlotEnd(t: number): number {
+  return Math.ceil(t / HOUR_MS) * HOUR_MS;
+}
+
+export function jobEndOf(job: TrainingJobState): number {
+  return job.trainingEndTime ?? job.lastModifiedTime;
+}
+
+/**
+ * Folds the outcomes of jobs that ended in (foldedThroughMs, throughMs] into the hourly counts,
+ * then drops hours older than `keepMs` before throughMs. Each job is folded once: later runs only
+ * look past the new foldedThroughMs. A job whose final state reaches the job store after its end
+ * time was folded past is not counted (folding at the window edge, 6 h late, makes that rare).
+ */
+export function foldOutcomes(
+  agg: OutcomeAggregates,
+  jobs: readonly TrainingJobState[],
+  throughMs: number,
+  dims: readonly CohortDimension[] = DEFAULT_COHORT_DIMENSIONS,
+  keepMs: number = 7 * DAY_MS + HOUR_MS,
+): { aggregates: OutcomeAggregates; folded: number } {
+  const from = agg.foldedThroughMs ?? Number.NEGATIVE_INFINITY;
+  if (throughMs <= from) return { aggregates: agg, folded: 0 };
+  const hours: Record<string, { n: number; failed: number; cohorts: Record<string, [number, number]> }> = {};
+  for (const [k, h] of Object.entries(agg.hours)) {
+    hours[k] = {
+      n: h.n,
+      failed: h.failed,
+      cohorts: Object.fromEntries(Object.entries(h.cohorts).map(([c, t]) => [c, [t[0], t[1]]])),
+    };
+  }
+  let folded = 0;
+  for (const job of jobs) {
+    const outcome = outcomeOf(job);
+    if (outcome === undefined) continue;
+    const end = jobEndOf(job);
+    if (end <= from || end > throughMs) continue;
+    const key = String(hourSlotEnd(end));
+    let hour = hours[key];
+    if (!hour) {
+      hour = { n: 0, failed: 0, cohorts: {} };
+      hours[key] = hour;
+    }
+    const f = outcome === 'failed' ? 1 : 0;
+    hour.n++;
+    hour.failed += f;
+    for (const dim of dims) {
+      const v = cohortValue(job, dim);
+      if (v === undefined) continue;
+      const ck = cohortValueKey(dim.name, v);
+      const c = hour.cohorts[ck] ?? [0, 0];
+      hour.cohorts[ck] = [c[0] + 1, c[1] + f];
+    }
+    folded++;
+  }
+  const cutoff = throughMs - keepMs;
+  for (const k of Object.keys(hours)) if (Number(k) <= cutoff) delete hours[k];
+  return { aggregates: { foldedThroughMs: throughMs, hours }, folded };
+}
+
+/** Baseline counts over the hours ending after `sinceMs`: the fleet and a lookup per cohort value. */
+export function outcomeBaseline(
+  agg: OutcomeAggregates,
+  sinceMs: number,
+): { fleet: Counts; cohort(dim: string, value: string): Counts } {
+  const fleet: Counts = { failed: 0, n: 0 };
+  const cohorts = new Map<string, Counts>();
+  for (const [k, h] of Object.entries(agg.hours)) {
+    if (Number(k) <= sinceMs) continue;
+    fleet.n += h.n;
+    fleet.failed += h.failed;
+    for (const [ck, [n, failed]] of Object.entries(h.cohorts)) {
+      const c = cohorts.get(ck) ?? { failed: 0, n: 0 };
+      c.n += n;
+      c.failed += failed;
+      cohorts.set(ck, c);
+    }
+  }
+  return {
+    fleet,
+    cohort: (dim, value) => cohorts.get(cohortValueKey(dim, value)) ?? { failed: 0, n: 0 },
+  };
 }
 
 const DEFAULTS = {
@@ -116,7 +247,7 @@ function cohortValue(job: TrainingJobState, dim: CohortDimension): string | unde
   return t ? t : undefined;
 }
 
-interface Counts {
+export interface Counts {
   failed: number;
   n: number;
 }
@@ -156,11 +287,14 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
   const inBaseline: TrainingJobState[] = [];
   for (const job of input.jobs) {
     if (outcomeOf(job) === undefined) continue;
-    const end = job.trainingEndTime ?? job.lastModifiedTime;
+    const end = jobEndOf(job);
     if (end > windowStart && end <= now) inWindow.push(job);
-    else if (end > baselineStart && end <= windowStart) inBaseline.push(job);
+    else if (!input.baseline && end > baselineStart && end <= windowStart) inBaseline.push(job);
   }
-  const fleet = count(inBaseline);
+  const base = input.baseline
+    ? outcomeBaseline(input.baseline, baselineStart)
+    : rawBaseline(inBaseline, dims);
+  const fleet = base.fleet;
   if (fleet.n === 0) return { findings: [] };
 
   // Spike test for a set of window jobs against a reference rate known from `ref` outcomes.
@@ -173,11 +307,11 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
 
   const cohorts: Cohort[] = [];
   dims.forEach((dim, dimIndex) => {
-    const byValue = new Map<string, { window: TrainingJobState[]; baseline: TrainingJobState[] }>();
+    const byValue = new Map<string, { window: TrainingJobState[] }>();
     const slot = (v: string) => {
       let s = byValue.get(v);
       if (!s) {
-        s = { window: [], baseline: [] };
+        s = { window: [] };
         byValue.set(v, s);
       }
       return s;
@@ -186,12 +320,8 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
       const v = cohortValue(j, dim);
       if (v !== undefined) slot(v).window.push(j);
     }
-    for (const j of inBaseline) {
-      const v = cohortValue(j, dim);
-      if (v !== undefined && byValue.has(v)) slot(v).baseline.push(j);
-    }
     for (const [value, s] of byValue) {
-      const own = count(s.baseline);
+      const own = base.cohort(dim.name, value);
       const fleetBaseline = own.n < o.minBaselineJobs;
       const baseline = fleetBaseline ? fleet : own;
       cohorts.push({
@@ -249,6 +379,29 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
     unplaced = still;
   }
   return { findings };
+}
+
+/** The same lookup as outcomeBaseline, computed from raw baseline jobs. */
+function rawBaseline(
+  jobs: readonly TrainingJobState[],
+  dims: readonly CohortDimension[],
+): { fleet: Counts; cohort(dim: string, value: string): Counts } {
+  const cohorts = new Map<string, Counts>();
+  for (const dim of dims) {
+    for (const j of jobs) {
+      const v = cohortValue(j, dim);
+      if (v === undefined) continue;
+      const k = cohortValueKey(dim.name, v);
+      const c = cohorts.get(k) ?? { failed: 0, n: 0 };
+      c.n++;
+      if (outcomeOf(j) === 'failed') c.failed++;
+      cohorts.set(k, c);
+    }
+  }
+  return {
+    fleet: count(jobs),
+    cohort: (dim, value) => cohorts.get(cohortValueKey(dim, value)) ?? { failed: 0, n: 0 },
+  };
 }
 
 function toFinding(

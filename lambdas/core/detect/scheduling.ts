@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
 import type { TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
@@ -18,6 +19,11 @@ import { madSorted, quantileSorted, sortedCopy } from './robust';
  * Jobs still waiting have no latency yet, so they stay out of the growth statistics (their
  * partial waits would drag the median down); the SLA check counts them as soon as they pass the
  * deadline, which is what catches a queue that has stopped moving altogether.
+ *
+ * Scale. The 7-day baseline can come from LatencyAggregates instead of raw jobs: per clock hour
+ * and (region, class), a histogram of start latencies in log buckets 5 % wide, folded in once as
+ * jobs leave the window (foldLatencies). Counts are exact; median, p95 and MAD are read from the
+ * histogram to within half a bucket (about 2.5 %, or 1 s for latencies under 20 s).
  */
 
 export interface ClassSla {
@@ -65,6 +71,142 @@ export interface SchedulingInput {
   /** @default 7 d */
   readonly baselineWindowMs?: number;
   readonly options?: SchedulingOptions;
+  /** Baseline latencies from the detection state instead of raw jobs (see LatencyAggregates). */
+  readonly baseline?: LatencyAggregates;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Compact baseline: start-latency histograms per clock hour and (region, class).
+//
+//   hours["<hourEnd>"][groupKey(region, class)]["<bucket>"] = jobs that began training in
+//   (hourEnd - 1 h, hourEnd] with a latency in that bucket
+
+/** Bucket i holds latencies in [G^i - 1, G^(i+1) - 1) seconds. */
+export const LATENCY_BUCKET_GROWTH = 1.05;
+const LOG_G = Math.log(LATENCY_BUCKET_GROWTH);
+
+export function latencyBucket(latencyMs: number): number {
+  return Math.floor(Math.log1p(Math.max(0, latencyMs) / 1_000) / LOG_G);
+}
+
+/** The bucket's representative latency: its geometric centre, in ms. */
+export function latencyBucketValueMs(bucket: number): number {
+  return Math.expm1((bucket + 0.5) * LOG_G) * 1_000;
+}
+
+const histogramSchema = z.record(z.string().regex(/^\d+$/), z.int().min(1));
+export type LatencyHistogram = z.output<typeof histogramSchema>;
+
+export const latencyAggregatesSchema = z.strictObject({
+  /** Jobs that began training at or before this instant have been folded in. */
+  foldedThroughMs: z.int().min(0).optional(),
+  latencyFrom: z.enum(['creation', 'starting']),
+  hours: z.record(z.string().regex(/^\d+$/), z.record(z.string(), histogramSchema)),
+});
+export type LatencyAggregates = z.output<typeof latencyAggregatesSchema>;
+
+export function emptyLatencyAggregates(latencyFrom: 'creation' | 'starting' = 'creation'): LatencyAggregates {
+  return { latencyFrom, hours: {} };
+}
+
+export function latencyGroupKey(region: string, cls: WorkloadClass): string {
+  return JSON.stringify([region, cls]);
+}
+
+/**
+ * Folds the start latencies of jobs that began training in (foldedThroughMs, throughMs], then
+ * drops hours older than `keepMs` before throughMs. Aggregates built with another `latencyFrom`
+ * are discarded (they measure something else).
+ */
+export function foldLatencies(
+  agg: LatencyAggregates,
+  jobs: readonly TrainingJobState[],
+  throughMs: number,
+  latencyFrom: 'creation' | 'starting' = 'creation',
+  keepMs: number = 7 * DAY_MS + HOUR_MS,
+): { aggregates: LatencyAggregates; folded: number } {
+  const current = agg.latencyFrom === latencyFrom ? agg : emptyLatencyAggregates(latencyFrom);
+  const from = current.foldedThroughMs ?? Number.NEGATIVE_INFINITY;
+  if (throughMs <= from) return { aggregates: current, folded: 0 };
+  const hours: Record<string, Record<string, Record<string, number>>> = {};
+  for (const [k, groups] of Object.entries(current.hours)) {
+    hours[k] = Object.fromEntries(Object.entries(groups).map(([g, h]) => [g, { ...h }]));
+  }
+  let folded = 0;
+  for (const job of jobs) {
+    const began = trainingBeganAt(job);
+    const lat = startLatencyMs(job, latencyFrom);
+    if (began === undefined || lat === undefined || began <= from || began > throughMs) continue;
+    const hk = String(Math.ceil(began / HOUR_MS) * HOUR_MS);
+    const groups = hours[hk] ?? {};
+    hours[hk] = groups;
+    const gk = latencyGroupKey(job.region, workloadClassOf(job));
+    const h = groups[gk] ?? {};
+    groups[gk] = h;
+    const b = String(latencyBucket(lat));
+    h[b] = (h[b] ?? 0) + 1;
+    folded++;
+  }
+  const cutoff = throughMs - keepMs;
+  for (const k of Object.keys(hours)) if (Number(k) <= cutoff) delete hours[k];
+  return { aggregates: { latencyFrom, foldedThroughMs: throughMs, hours }, folded };
+}
+
+export interface LatencyStats {
+  readonly n: number;
+  readonly median: number;
+  readonly p95: number;
+  /** Scaled MAD (sigma-equivalent), like robust.ts madSorted. */
+  readonly mad: number;
+}
+
+/** Merged histogram per (region, class) over the hours ending after `sinceMs`. */
+export function mergedHistograms(agg: LatencyAggregates, sinceMs: number): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const [k, groups] of Object.entries(agg.hours)) {
+    if (Number(k) <= sinceMs) continue;
+    for (const [g, h] of Object.entries(groups)) {
+      const m = out.get(g) ?? new Map<number, number>();
+      for (const [b, c] of Object.entries(h)) m.set(Number(b), (m.get(Number(b)) ?? 0) + c);
+      out.set(g, m);
+    }
+  }
+  return out;
+}
+
+/** R-7 quantile of a weighted set of (value, count) pairs sorted by value. */
+function weightedQuantile(sorted: readonly (readonly [number, number])[], n: number, p: number): number {
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const at = (rank: number): number => {
+    let seen = 0;
+    for (const [v, c] of sorted) {
+      seen += c;
+      if (rank < seen) return v;
+    }
+    return sorted[sorted.length - 1]?.[0] ?? Number.NaN;
+  };
+  const a = at(lo);
+  const b = at(Math.min(lo + 1, n - 1));
+  return a + (h - lo) * (b - a);
+}
+
+/** Median, p95 and MAD of a latency histogram (values at bucket centres). */
+export function histogramStats(hist: ReadonlyMap<number, number>): LatencyStats | undefined {
+  const pairs = [...hist.entries()]
+    .filter(([, c]) => c > 0)
+    .map(([b, c]) => [latencyBucketValueMs(b), c] as const)
+    .sort((a, b) => a[0] - b[0]);
+  const n = pairs.reduce((a, [, c]) => a + c, 0);
+  if (n === 0) return undefined;
+  const med = weightedQuantile(pairs, n, 0.5);
+  const deviations = pairs.map(([v, c]) => [Math.abs(v - med), c] as const).sort((a, b) => a[0] - b[0]);
+  return {
+    n,
+    median: med,
+    p95: weightedQuantile(pairs, n, 0.95),
+    mad: weightedQuantile(deviations, n, 0.5) * 1.4826,
+  };
 }
 
 const DEFAULTS = {
@@ -139,8 +281,18 @@ export function detectScheduling(input: SchedulingInput): { findings: Finding[] 
     (a, b) =>
       a.region.localeCompare(b.region) || WORKLOAD_CLASSES.indexOf(a.cls) - WORKLOAD_CLASSES.indexOf(b.cls),
   );
+  // Aggregates measured from another starting point describe another latency: no baseline then.
+  const histograms = input.baseline
+    ? mergedHistograms(
+        input.baseline.latencyFrom === o.latencyFrom ? input.baseline : emptyLatencyAggregates(o.latencyFrom),
+        baselineStart,
+      )
+    : undefined;
   for (const g of ordered) {
-    const growth = latencyGrowth(g, o, now, windowStart, baselineStart, window);
+    const fromAggregates = histograms
+      ? (histogramStats(histograms.get(latencyGroupKey(g.region, g.cls)) ?? new Map()) ?? null)
+      : undefined;
+    const growth = latencyGrowth(g, o, now, windowStart, baselineStart, window, fromAggregates);
     if (growth) findings.push(growth);
     const sla = slaMisses(g, input.options?.sla?.[g.cls], o, now, windowStart, window);
     if (sla) findings.push(sla);
@@ -155,6 +307,8 @@ function latencyGrowth(
   windowStart: number,
   baselineStart: number,
   window: { startMs: number; endMs: number },
+  /** Baseline from aggregates; null: the aggregates have none for this group; undefined: use raw jobs. */
+  aggregated?: LatencyStats | null,
 ): Finding | undefined {
   const recent: number[] = [];
   const past: number[] = [];
@@ -166,15 +320,15 @@ function latencyGrowth(
     if (began > windowStart && began <= now) {
       recent.push(lat);
       recentJobs.push(job);
-    } else if (began > baselineStart && began <= windowStart) past.push(lat);
+    } else if (aggregated === undefined && began > baselineStart && began <= windowStart) past.push(lat);
   }
-  if (recent.length < o.minWindowJobs || past.length < o.minBaselineJobs) return undefined;
+  const b = aggregated === undefined ? rawStats(past) : (aggregated ?? undefined);
+  if (recent.length < o.minWindowJobs || b === undefined || b.n < o.minBaselineJobs) return undefined;
   const r = sortedCopy(recent);
-  const b = sortedCopy(past);
   const rMed = quantileSorted(r, 0.5);
-  const bMed = quantileSorted(b, 0.5);
+  const bMed = b.median;
   const rP95 = quantileSorted(r, 0.95);
-  const bP95 = quantileSorted(b, 0.95);
+  const bP95 = b.p95;
   const medianGrew = rMed >= o.medianRatio * bMed && rMed - bMed >= o.minMedianIncreaseMs;
   const tailGrew =
     recent.length >= MIN_P95_JOBS && rP95 >= o.p95Ratio * bP95 && rP95 - bP95 >= o.minP95IncreaseMs;
@@ -187,7 +341,7 @@ function latencyGrowth(
     severity: 'ticket',
     cause: 'scheduling',
     title: `${g.cls} jobs in ${g.region} wait longer to start: ${what} ${minutes(now_)} min vs ${minutes(base)} min baseline`,
-    summary: `${recent.length} ${g.cls} jobs began training in the window; start latency (${o.latencyFrom === 'starting' ? 'Starting' : 'creation'} to Training) median ${minutes(rMed)} min, p95 ${minutes(rP95)} min, against ${minutes(bMed)} / ${minutes(bP95)} min over the baseline (${past.length} jobs). Check capacity, quotas and warm pools.`,
+    summary: `${recent.length} ${g.cls} jobs began training in the window; start latency (${o.latencyFrom === 'starting' ? 'Starting' : 'creation'} to Training) median ${minutes(rMed)} min, p95 ${minutes(rP95)} min, against ${minutes(bMed)} / ${minutes(bP95)} min over the baseline (${b.n} jobs). Check capacity, quotas and warm pools.`,
     labels: groupLabels(recentJobs, g.region),
     evidence: {
       window,
@@ -198,12 +352,18 @@ function latencyGrowth(
         medianRatio: round(rMed / Math.max(bMed, 1)),
         p95Ratio: round(rP95 / Math.max(bP95, 1)),
       },
-      baseline: { median: minutes(bMed), mad: minutes(madSorted(b)), p95: minutes(bP95), n: past.length },
+      baseline: { median: minutes(bMed), mad: minutes(b.mad), p95: minutes(bP95), n: b.n },
       detail: `class ${g.cls}; region ${g.region}; minutes throughout`,
     },
     runbook: `docs/runbooks/${START_LATENCY_KIND}.md`,
     detectedAt: now,
   };
+}
+
+function rawStats(latencies: readonly number[]): LatencyStats | undefined {
+  if (latencies.length === 0) return undefined;
+  const s = sortedCopy(latencies);
+  return { n: s.length, median: quantileSorted(s, 0.5), p95: quantileSorted(s, 0.95), mad: madSorted(s) };
 }
 
 function slaMisses(

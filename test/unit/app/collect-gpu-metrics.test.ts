@@ -454,3 +454,40 @@ describe('collectGpuMetrics', () => {
     expect(await h.watermarks()).toEqual({ sources: { [SOURCE_ID]: END0 } });
   });
 });
+
+describe('collectGpuMetrics: retainSamples (hand-off to detection)', () => {
+  it('carries the samples of committed chunks only when asked', async () => {
+    const h = harness();
+    const log = new RecordingLog();
+    const ops = new RecordingOpsMetrics();
+    const deps = { ...h, log, ops } as CollectGpuMetricsDeps;
+    const without = await collectGpuMetrics(deps, { deadlineMs: h.clock.now() + 900_000 });
+    expect(without.committedSamples).toBeUndefined();
+    h.clock.advance(5 * MIN);
+    const withSamples = await collectGpuMetrics(deps, {
+      deadlineMs: h.clock.now() + 900_000,
+      retainSamples: true,
+    });
+    expect(withSamples.committedSamples).toHaveLength(GPUS * 5);
+    expect(new Set(withSamples.committedSamples?.map((s) => s.time))).toEqual(
+      new Set([0, 1, 2, 3, 4].map((i) => END0 + i * MIN)),
+    );
+  });
+
+  it('leaves out the samples of a chunk whose sink write failed (not committed)', async () => {
+    const h = harness();
+    const failing: TelemetrySink = {
+      name: 'down',
+      writeGpuSamples: async () => {
+        throw new Error('ServiceUnavailable');
+      },
+      writeJobStates: async () => ({ written: 0, rejected: [], calls: 0 }),
+    };
+    const summary = await collectGpuMetrics(
+      { ...h, sink: failing, log: new RecordingLog(), ops: new RecordingOpsMetrics() },
+      { deadlineMs: h.clock.now() + 900_000, retainSamples: true },
+    );
+    expect(summary.chunks).toHaveLength(0);
+    expect(summary.committedSamples).toEqual([]);
+  });
+});

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { DAY_MS, HOUR_MS } from '../time';
+import { emptyOutcomeAggregates, outcomeAggregatesSchema } from './cohorts';
+import { emptyHardwareState, hardwareStateSchema } from './hardware';
+import { jobActivitySchema } from './job-activity';
+import { emptyLatencyAggregates, latencyAggregatesSchema } from './scheduling';
+import { seasonalBaselineStateSchema } from './seasonal-baseline';
+
+/**
+ * Everything the detectors remember between runs, in ONE versioned object: the detection run
+ * reads it once and writes it once (one S3 object; single writer, optimistic version check).
+ *
+ *   hardware     per-GPU counters, episodes, open conditions          (~250 B per GPU)
+ *   cohorts      per instanceType|class|signal: hour-of-week baseline slices (≤ 169) + CUSUM
+ *   fleet        fleet effective utilisation per minute, last 25 h, for the 24 h drop check
+ *   checkpoints  per job: when its checkpoint prefix was last listed and the newest object seen
+ *   jobs         per running job: run-length idle/busy minute flags, last 6 h (job-activity.ts)
+ *   outcomes     per hour: job outcome counts of the fleet and of each cohort value (7 d)
+ *   latencies    per hour and region × class: start-latency histogram (7 d)
+ *
+ * Bounded: pruneDetectionState drops GPUs, cohorts and jobs not seen for longer than their
+ * horizon, fleet points older than 25 h and aggregate hours older than 7 d + 1 h.
+ *
+ * A state that does not parse (corrupt, or written by another schema version) is replaced by an
+ * empty one and the reason is returned: baselines re-learn, which is better than a collector that
+ * crash-loops on its own memory.
+ */
+
+export const DETECTION_STATE_VERSION = 1;
+
+/** StateStore key of the detection state. */
+export const DETECTION_STATE_KEY = 'detect/state';
+
+const epochMs = z.int().min(0);
+
+export const cusumStateSchema = z.strictObject({
+  pos: z.number().min(0),
+  neg: z.number().min(0),
+  n: z.int().min(0),
+});
+
+/** One statistical series: a cohort (instanceType × workload class × signal) aggregate per minute. */
+export const cohortSeriesStateSchema = z.strictObject({
+  /** Last minute the cohort had data. */
+  seen: epochMs,
+  baseline: seasonalBaselineStateSchema,
+  cusum: cusumStateSchema,
+  /** Last minute stepped through the CUSUM: a minute collected twice is not counted twice. */
+  lastMinute: epochMs.optional(),
+  /** A shift reported and not yet cleared (reported once, re-armed when the cohort is back to normal). */
+  open: z.enum(['up', 'down']).optional(),
+});
+export type CohortSeriesState = z.output<typeof cohortSeriesStateSchema>;
+
+export const fleetStateSchema = z.strictObject({
+  /** Fleet effective utilisation (mean sm_active of GPUs running training jobs) per minute: [t, v], ascending. */
+  points: z.array(z.tuple([epochMs, z.number()])),
+  /** A drop was reported and has not cleared yet (reported once, re-armed when it clears). */
+  dropOpen: z.boolean(),
+});
+export type FleetState = z.output<typeof fleetStateSchema>;
+
+export const checkpointMemorySchema = z.strictObject({
+  /** When the prefix was last listed. */
+  checkedAtMs: epochMs,
+  /** Newest object's LastModified then; null: the prefix was empty. */
+  newestMs: epochMs.nullable(),
+  /** Last run in which the job was still training (pruning). */
+  seenAtMs: epochMs,
+});
+export type CheckpointMemory = z.output<typeof checkpointMemorySchema>;
+
+export const detectionStateSchema = z.strictObject({
+  version: z.literal(DETECTION_STATE_VERSION),
+  /** The run that wrote it. */
+  savedAtMs: epochMs,
+  hardware: hardwareStateSchema,
+  cohorts: z.record(z.string().min(1), cohortSeriesStateSchema),
+  fleet: fleetStateSchema,
+  /** Keyed by jobStateKey(region, jobName). */
+  checkpoints: z.record(z.string().min(1), checkpointMemorySchema),
+  /** Keyed by jobStateKey(region, jobName). */
+  jobs: z.record(z.string().min(1), jobActivitySchema),
+  outcomes: outcomeAggregatesSchema,
+  latencies: latencyAggregatesSchema,
+});
+export type DetectionState = z.output<typeof detectionStateSchema>;
+
+export function emptyDetectionState(savedAtMs = 0): DetectionState {
+  return {
+    version: DETECTION_STATE_VERSION,
+    savedAtMs,
+    hardware: emptyHardwareState(),
+    cohorts: {},
+    fleet: { points: [], dropOpen: false },
+    checkpoints: {},
+    jobs: {},
+    outcomes: emptyOutcomeAggregates(),
+    latencies: emptyLatencyAggregates(),
+  };
+}
+
+/** A JSON array, not a joined string: job names are unique per region only. */
+export function jobStateKey(region: string, jobName: string): string {
+  return JSON.stringify([region, jobName]);
+}
+
+export type StateResetReason = 'old-version' | 'invalid';
+
+export interface ParsedDetectionState {
+  readonly state: DetectionState;
+  /** Set when a stored state was thrown away; undefined for a valid state or none at all. */
+  readonly reset?: { readonly reason: StateResetReason; readonly detail: string };
+}
+
+/** Never throws: an unusable state becomes an empty one, with the reason. */
+export function parseDetectionState(value: unknown): ParsedDetectionState {
+  if (value === undefined || value === null) return { state: emptyDetectionState() };
+  const version =
+    typeof value === 'object' && 'version' in value ? (value as { version: unknown }).version : undefined;
+  if (version !== DETECTION_STATE_VERSION) {
+    return {
+      state: emptyDetectionState(),
+      reset: {
+        reason: 'old-version',
+        detail: `stored version ${JSON.stringify(version) ?? 'missing'}, this code reads version ${DETECTION_STATE_VERSION}`,
+      },
+    };
+  }
+  const parsed = detectionStateSchema.safeParse(value);
+  if (parsed.success) return { state: parsed.data };
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`)
+    .join('; ');
+  return {
+    state: emptyDetectionState(),
+    reset: { reason: 'invalid', detail: `${parsed.error.issues.length} problem(s): ${issues}` },
+  };
+}
+
+export interface StateHorizons {
+  /** GPUs silent for longer are forgotten. @default 1 d (as the hardware detector) */
+  readonly gpuMs?: number;
+  /** Cohort series without data for longer are forgotten (an instance type retired). @default 14 d */
+  readonly cohortMs?: number;
+  /** Checkpoint memory of jobs not training for longer is forgotten. @default 1 d */
+  readonly jobMs?: number;
+  /** Fleet utilisation points kept. @default 25 h (24 h comparison + the judged stretch) */
+  readonly fleetMs?: number;
+  /** Aggregate hours kept. @default 7 d + 1 h */
+  readonly aggregateMs?: number;
+}
+
+export const DEFAULT_STATE_HORIZONS: Required<StateHorizons> = {
+  gpuMs: DAY_MS,
+  cohortMs: 14 * DAY_MS,
+  jobMs: DAY_MS,
+  fleetMs: 25 * HOUR_MS,
+  aggregateMs: 7 * DAY_MS + HOUR_MS,
+};
+
+/** Drops everything older than its horizon, so the state stays bounded whatever the fleet does. */
+export function pruneDetectionState(
+  state: DetectionState,
+  nowMs: number,
+  horizons: StateHorizons = {},
+): DetectionState {
+  const h = { ...DEFAULT_STATE_HORIZONS, ...horizons };
+  const keepSince = (ms: number) => nowMs - ms;
+  const filterRecord = <T>(r: Readonly<Record<string, T>>, keep: (v: T, k: string) => boolean) =>
+    Object.fromEntries(Object.entries(r).filter(([k, v]) => keep(v, k)));
+  return {
+    ...state,
+    hardware: {
+      ...state.hardware,
+      gpus: filterRecord(state.hardware.gpus, (g) => g.seen >= keepSince(h.gpuMs)),
+    },
+    cohorts: filterRecord(state.cohorts, (c) => c.seen >= keepSince(h.cohortMs)),
+    fleet: { ...state.fleet, points: state.fleet.points.filter(([t]) => t >= keepSince(h.fleetMs)) },
+    checkpoints: filterRecord(state.checkpoints, (c) => c.seenAtMs >= keepSince(h.jobMs)),
+    jobs: filterRecord(state.jobs, (j) => j.seenAtMs >= keepSince(h.jobMs)),
+    outcomes: {
+      ...state.outcomes,
+      hours: filterRecord(state.outcomes.hours, (_v, k) => Number(k) > keepSince(h.aggregateMs)),
+    },
+    latencies: {
+      ...state.latencies,
+      hours: filterRecord(state.latencies.hours, (_v, k) => Number(k) > keepSince(h.aggregateMs)),
+    },
+  };
+}

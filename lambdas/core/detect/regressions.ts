@@ -1,0 +1,321 @@
+import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../contracts/finding';
+import type { Signal } from '../../contracts/signals';
+import type { GpuSample, TrainingJobState } from '../model';
+import { roundTo } from '../numbers';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time';
+import {
+  type CusumParams,
+  cusumStep,
+  initialCusum,
+  type RelativeDropResult,
+  relativeDrop,
+} from './change-detection';
+import type { CohortSeriesState, FleetState } from './detection-state';
+import { isTraining, listText, workloadClassOf } from './jobs';
+import { median } from './robust';
+import {
+  cohortKey,
+  emptyBaseline,
+  type SeasonalBaselineState,
+  seasonalZ,
+  updateBaseline,
+} from './seasonal-baseline';
+
+/**
+ * Statistical regressions over one collected window.
+ *
+ * Cohort regressions. A cohort is instanceType × workload class × signal over the GPUs of running
+ * training jobs; its value per minute is the median over those GPUs. Each minute is scored
+ * against the cohort's hour-of-week robust baseline (median/MAD, seasonal-baseline.ts), so the
+ * Tuesday retrain peak is normal on Tuesday; the robust z feeds a CUSUM, so one odd minute is not
+ * a finding but a sustained shift is. A job never needs a baseline of its own: new and short jobs
+ * are judged through their cohort.
+ *
+ *   minute ─► cohort median ─► z vs baseline(hour of week) ─► CUSUM ─► finding on alarm
+ *                          └─► baseline update (not inside maintenance windows)
+ *
+ * Fleet drop. Fleet utilisation per minute (mean sm_active over every reporting GPU) is kept for
+ * 25 h; the last `windowMs` are compared with the same minutes 24 h earlier (relativeDrop).
+ *
+ * Both are given samples OUTSIDE maintenance windows only (run-detectors.ts filters them, see
+ * maintenance.ts): GPUs under maintenance neither train a baseline, nor step a CUSUM, nor enter
+ * the fleet history (a drained fleet is not tomorrow's yardstick).
+ */
+
+export const COHORT_SIGNALS = ['sm_active', 'gpu_util', 'power'] as const satisfies readonly Signal[];
+export const COHORT_REGRESSION_KIND = 'stat.cohort_regression';
+export const COHORT_SHIFT_UP_KIND = 'stat.cohort_shift_up';
+export const FLEET_DROP_KIND = 'fleet.utilisation_drop';
+
+export interface RegressionSettings {
+  readonly cusum: CusumParams;
+  /** MAD floor as a share of the baseline median: a steady cohort must still move this much to count. */
+  readonly relativeMadFloor: number;
+  /** A global (all-hours) baseline is used only with at least this many hourly slices. */
+  readonly minGlobalSlices: number;
+  readonly fleetDropThreshold: number;
+  readonly fleetDropWindowMs: number;
+}
+
+interface CohortMinutes {
+  readonly instanceType: string;
+  readonly workloadClass: string;
+  readonly signal: string;
+  readonly clusters: Set<string>;
+  readonly regions: Set<string>;
+  readonly byMinute: Map<number, number[]>;
+}
+
+/** Groups GPU values by cohort and minute (only GPUs of running training jobs). */
+export function cohortMinutes(
+  samples: readonly GpuSample[],
+  jobs: readonly TrainingJobState[],
+): Map<string, CohortMinutes> {
+  const classOf = new Map<string, string>();
+  for (const j of jobs) if (isTraining(j)) classOf.set(j.jobName, workloadClassOf(j));
+  const out = new Map<string, CohortMinutes>();
+  for (const s of samples) {
+    if (s.labels.gpu === 'all' || s.labels.job === undefined) continue;
+    const cls = classOf.get(s.labels.job);
+    if (cls === undefined) continue;
+    for (const signal of COHORT_SIGNALS) {
+      const v = s.values[signal];
+      if (v === undefined || !Number.isFinite(v)) continue;
+      const key = cohortKey({ instanceType: s.labels.instanceType, workloadClass: cls, signal });
+      let c = out.get(key);
+      if (!c) {
+        c = {
+          instanceType: s.labels.instanceType,
+          workloadClass: cls,
+          signal,
+          clusters: new Set(),
+          regions: new Set(),
+          byMinute: new Map(),
+        };
+        out.set(key, c);
+      }
+      c.clusters.add(s.labels.cluster);
+      c.regions.add(s.labels.region);
+      const list = c.byMinute.get(s.time);
+      if (list) list.push(v);
+      else c.byMinute.set(s.time, [v]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Seven days plus the current hour: when the first minute of Wednesday 14:00 arrives, last
+ * Wednesday's 14:00 slice must still be there to judge it (with exactly 7 days it would be
+ * pruned at that very moment, leaving the hour to be judged against itself).
+ */
+export const COHORT_BASELINE_DAYS = 7 + 1 / 24;
+
+/** The baseline without the hour of `t` itself: a minute is judged against completed history. */
+function completedHours(b: SeasonalBaselineState, t: number): SeasonalBaselineState {
+  const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
+  const last = b.slices[b.slices.length - 1];
+  return last === undefined || last.hourStart < hour
+    ? b
+    : { ...b, slices: b.slices.filter((s) => s.hourStart < hour) };
+}
+
+export interface CohortScore {
+  readonly key: string;
+  readonly minutesScored: number;
+  /** Largest |z| of the window, for the report. */
+  readonly maxAbsZ: number;
+  readonly alarm?: 'up' | 'down';
+}
+
+export function detectCohortRegressions(input: {
+  readonly samples: readonly GpuSample[];
+  readonly jobs: readonly TrainingJobState[];
+  readonly cohorts: Readonly<Record<string, CohortSeriesState>>;
+  readonly nowMs: number;
+  readonly settings: RegressionSettings;
+}): { findings: Finding[]; cohorts: Record<string, CohortSeriesState>; scores: CohortScore[] } {
+  const { settings: o, nowMs } = input;
+  const next: Record<string, CohortSeriesState> = { ...input.cohorts };
+  const findings: Finding[] = [];
+  const scores: CohortScore[] = [];
+  for (const [key, c] of cohortMinutes(input.samples, input.jobs)) {
+    const prev = next[key];
+    let baseline = prev?.baseline ?? emptyBaseline({ windowDays: COHORT_BASELINE_DAYS });
+    let cusum = prev?.cusum ?? initialCusum();
+    let lastMinute = prev?.lastMinute;
+    const minutes = [...c.byMinute.entries()]
+      .filter(([t]) => lastMinute === undefined || t > lastMinute)
+      .sort(([a], [b]) => a - b)
+      .map(([t, vs]) => ({ t, v: median(vs) }));
+    const training: { t: number; v: number }[] = [];
+    let scored = 0;
+    let maxAbsZ = 0;
+    let alarm:
+      | { dir: 'up' | 'down'; t: number; v: number; median: number; mad: number; z: number; n: number }
+      | undefined;
+    const window: { t: number; v: number }[] = [];
+    const zs: number[] = [];
+    for (const m of minutes) {
+      lastMinute = m.t;
+      training.push(m);
+      window.push(m);
+      const scoredAt = seasonalZ(completedHours(baseline, m.t), m.t, m.v);
+      if (!scoredAt) continue;
+      const e = scoredAt.estimate;
+      if (e.source === 'global' && e.slices < o.minGlobalSlices) continue;
+      const mad = Math.max(e.mad, o.relativeMadFloor * Math.abs(e.median), 1e-9);
+      const z = (m.v - e.median) / mad;
+      scored++;
+      zs.push(z);
+      maxAbsZ = Math.max(maxAbsZ, Math.abs(z));
+      const step = cusumStep(cusum, z, o.cusum);
+      cusum = step.state;
+      if (step.alarm && !alarm) alarm = { dir: step.alarm, t: m.t, v: m.v, median: e.median, mad, z, n: e.n };
+    }
+    if (training.length > 0) baseline = updateBaseline(baseline, training);
+    // The CUSUM restarts after each alarm, so a lasting shift alarms again every few minutes: it
+    // is reported once and stays open until a run's scored minutes sit back near the baseline.
+    let open = prev?.open;
+    const report = alarm !== undefined && alarm.dir !== open;
+    if (alarm) open = alarm.dir;
+    else if (zs.length > 0 && Math.abs(median(zs)) < 1) open = undefined;
+    next[key] = {
+      seen: Math.max(prev?.seen ?? 0, ...minutes.map((m) => m.t)),
+      baseline,
+      cusum,
+      ...(lastMinute === undefined ? {} : { lastMinute }),
+      ...(open === undefined ? {} : { open }),
+    };
+    scores.push({
+      key,
+      minutesScored: scored,
+      maxAbsZ: roundTo(maxAbsZ, 2),
+      ...(alarm ? { alarm: alarm.dir } : {}),
+    });
+    if (alarm && report) findings.push(regressionFinding(c, alarm, window, nowMs));
+  }
+  return { findings, cohorts: next, scores };
+}
+
+function singleLabels(c: CohortMinutes): FindingLabels {
+  const [cluster] = c.clusters;
+  const [region] = c.regions;
+  return {
+    ...(c.clusters.size === 1 && cluster ? { cluster } : {}),
+    ...(c.regions.size === 1 && region ? { region } : {}),
+  };
+}
+
+function regressionFinding(
+  c: CohortMinutes,
+  a: { dir: 'up' | 'down'; t: number; v: number; median: number; mad: number; z: number; n: number },
+  window: readonly { t: number; v: number }[],
+  nowMs: number,
+): Finding {
+  const down = a.dir === 'down';
+  const kind = down ? COHORT_REGRESSION_KIND : COHORT_SHIFT_UP_KIND;
+  const cohort = `${c.instanceType} × ${c.workloadClass} × ${c.signal}`;
+  const recent = median(window.filter((m) => m.t >= a.t - 15 * MINUTE_MS).map((m) => m.v));
+  const change = a.median !== 0 ? (recent - a.median) / Math.abs(a.median) : 0;
+  const startMs = Math.min(window[0]?.t ?? a.t, a.t);
+  return {
+    schemaVersion: FINDING_SCHEMA_VERSION,
+    kind,
+    severity: down ? 'ticket' : 'info',
+    // A cohort-wide drop of SM activity or power on healthy hardware is most often a software
+    // change (driver, framework, image) or a starved input pipeline; the summary says both.
+    cause: down ? 'software' : 'efficiency',
+    title: `Sustained ${down ? 'drop' : 'rise'} of ${c.signal} in cohort ${cohort}: ${roundTo(recent, 3)} vs ${roundTo(a.median, 3)} usual for this hour of the week`,
+    summary: `The median ${c.signal} of GPUs running ${c.workloadClass} jobs on ${c.instanceType} has stayed ${down ? 'below' : 'above'} its hour-of-week baseline long enough for the change detector (CUSUM) to fire: ${roundTo(change * 100, 1)} % against the usual level.${down ? ' Check recent driver, framework or image rollouts on this instance type, throttling, and input pipelines.' : ' Informational: more load than usual at this hour.'}`,
+    labels: singleLabels(c),
+    evidence: {
+      window: { startMs, endMs: Math.max(startMs, nowMs) },
+      values: {
+        value: roundTo(recent, 4),
+        z: roundTo(a.z, 2),
+        changeFraction: roundTo(change, 4),
+        alarmAtMs: a.t,
+      },
+      baseline: { median: roundTo(a.median, 4), mad: roundTo(a.mad, 4), n: a.n },
+      detail: `cohort instanceType=${c.instanceType}, workloadClass=${c.workloadClass}, signal=${c.signal}; clusters: ${listText([...c.clusters].sort(), 10)}; regions: ${listText([...c.regions].sort(), 10)}`,
+    },
+    runbook: `docs/runbooks/${kind}.md`,
+    detectedAt: nowMs,
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Fleet utilisation drop
+
+/** Fleet utilisation per minute: mean sm_active (else gpu_util / 100) over every reporting GPU. */
+export function fleetUtilisation(samples: readonly GpuSample[]): Map<number, number> {
+  const acc = new Map<number, { sum: number; n: number }>();
+  for (const s of samples) {
+    if (s.labels.gpu === 'all') continue;
+    const v = s.values.sm_active ?? (s.values.gpu_util === undefined ? undefined : s.values.gpu_util / 100);
+    if (v === undefined || !Number.isFinite(v)) continue;
+    const a = acc.get(s.time) ?? { sum: 0, n: 0 };
+    a.sum += v;
+    a.n++;
+    acc.set(s.time, a);
+  }
+  return new Map([...acc.entries()].map(([t, a]) => [t, a.sum / a.n]));
+}
+
+export function detectFleetDrop(input: {
+  readonly samples: readonly GpuSample[];
+  readonly fleet: FleetState;
+  readonly nowMs: number;
+  readonly windowEndMs: number;
+  readonly settings: RegressionSettings;
+}): { findings: Finding[]; fleet: FleetState; result?: RelativeDropResult } {
+  const { settings: o } = input;
+  const points = new Map<number, number>(input.fleet.points.map(([t, v]) => [t, v]));
+  for (const [t, v] of fleetUtilisation(input.samples)) points.set(t, v);
+  const sorted = [...points.entries()].sort(([a], [b]) => a - b);
+  const series = sorted.map(([t, v]) => ({ t, v }));
+  // Points are minute starts; the last minute of the window starts one minute before its end.
+  const endMs = input.windowEndMs - MINUTE_MS;
+  const result = relativeDrop(series, (t) => points.get(t - DAY_MS), endMs, {
+    windowMs: o.fleetDropWindowMs,
+    dropFraction: o.fleetDropThreshold,
+    cadenceMs: MINUTE_MS,
+  });
+  const findings: Finding[] = [];
+  let dropOpen = input.fleet.dropOpen;
+  if (result?.fired && !dropOpen) {
+    dropOpen = true;
+    const used = Math.max(1, Math.round(result.coverage * Math.round(o.fleetDropWindowMs / MINUTE_MS)));
+    findings.push({
+      schemaVersion: FINDING_SCHEMA_VERSION,
+      kind: FLEET_DROP_KIND,
+      severity: 'ticket',
+      cause: 'efficiency',
+      title: `Fleet GPU utilisation ${roundTo(result.drop * 100, 1)} % below the same time yesterday`,
+      summary: `Mean SM activity over every reporting GPU in the last ${Math.round(o.fleetDropWindowMs / MINUTE_MS)} min was ${roundTo(result.drop * 100, 1)} % below the same minutes 24 h earlier (threshold ${roundTo(o.fleetDropThreshold * 100, 1)} %). Look for a scheduler or quota change, a failed rollout, or capacity that left the fleet.`,
+      labels: {},
+      evidence: {
+        window: result.window,
+        values: {
+          drop: roundTo(result.drop, 4),
+          meanUtilisation: roundTo(result.actual / used, 4),
+          meanUtilisation24hEarlier: roundTo(result.expected / used, 4),
+          coverage: roundTo(result.coverage, 3),
+          threshold: o.fleetDropThreshold,
+        },
+        detail:
+          'fleet utilisation = mean sm_active (gpu_util / 100 where sm_active is not collected) per minute; maintenance minutes excluded',
+      },
+      runbook: `docs/runbooks/${FLEET_DROP_KIND}.md`,
+      detectedAt: input.nowMs,
+    });
+  } else if (result && !result.fired) {
+    dropOpen = false;
+  }
+  return {
+    findings,
+    fleet: { points: sorted.map(([t, v]) => [t, v] as [number, number]), dropOpen },
+    ...(result ? { result } : {}),
+  };
+}
