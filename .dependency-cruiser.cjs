@@ -5,17 +5,47 @@ module.exports = {
   forbidden: [
     {
       name: 'core-is-pure',
-      comment: 'lambdas/core is pure domain code: only contracts and other core modules (plus zod).',
+      comment:
+        'lambdas/core is pure domain code: only contracts and other core modules (plus zod, and the pure time libraries croner, rrule, luxon).',
       severity: 'error',
       from: { path: '^lambdas/core/' },
-      to: { pathNot: ['^lambdas/core/', '^lambdas/contracts/', '^node_modules/zod/'] },
+      to: {
+        pathNot: [
+          '^lambdas/core/',
+          '^lambdas/contracts/',
+          '^node_modules/zod/',
+          '^node_modules/(croner|rrule|luxon)/',
+        ],
+      },
     },
     {
       name: 'contracts-are-leaves',
-      comment: 'lambdas/contracts holds names and schemas shared with infra; it depends on nothing but zod.',
+      comment:
+        'lambdas/contracts holds names and schemas shared with infra; it depends on nothing but zod (and croner, rrule, luxon: calendar.ts expands windows for infra too).',
       severity: 'error',
       from: { path: '^lambdas/contracts/' },
-      to: { pathNot: ['^lambdas/contracts/', '^node_modules/zod/'] },
+      to: { pathNot: ['^lambdas/contracts/', '^node_modules/zod/', '^node_modules/(croner|rrule|luxon)/'] },
+    },
+    {
+      name: 'sim-is-pure',
+      comment:
+        'lambdas/sim (the fleet simulator) is pure like core: contracts, core and its own modules, plus zod, yaml and the time libraries. No SDK, no adapters, no wiring.',
+      severity: 'error',
+      from: { path: '^lambdas/sim/' },
+      to: {
+        pathNot: [
+          '^lambdas/(sim|core|contracts)/',
+          '^node_modules/(zod|yaml|luxon|croner|rrule)/',
+          '^node_modules/@types/luxon/',
+        ],
+      },
+    },
+    {
+      name: 'simulator-is-for-entry-points',
+      comment: 'Only the CLI (fleetwatch simulate, npm run demo), tests, benchmarks and scripts drive the simulator; no Lambda ships it.',
+      severity: 'error',
+      from: { pathNot: ['^lambdas/(sim|cli)/', '^lambdas/wiring/simulation\\.ts$', '^test/', '^bench/', '^scripts/'] },
+      to: { path: '^lambdas/sim/' },
     },
     {
       name: 'app-uses-ports-not-adapters',

@@ -11,6 +11,7 @@ import {
   CLOUDWATCH_ALARM_STATE_CHANGE,
   CLOUDWATCH_EVENT_SOURCE,
 } from '../../lambdas/contracts/alarm-event';
+import { occurrencesOf } from '../../lambdas/contracts/calendar';
 import type { AnomalyAlarmConfig, MaintenanceWindow } from '../../lambdas/contracts/config';
 
 /** PutAnomalyDetector accepts at most this many excluded time ranges. */
@@ -183,8 +184,12 @@ function alarmDescription(a: AnomalyAlarmConfig): string {
 export function excludedTimeRangesOf(
   windows: readonly MaintenanceWindow[],
 ): cloudwatch.CfnAnomalyDetector.RangeProperty[] {
+  // One-off windows only: a recurring window's occurrences move with time, which a synthesized
+  // template cannot follow (expanding them at synth time would make the template depend on the clock).
   return windows
-    .map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) }))
+    .filter((w) => w.start !== undefined)
+    .flatMap((w) => occurrencesOf(w, 0, Number.MAX_SAFE_INTEGER))
+    .map((o) => ({ start: o.startMs, end: o.endMs }))
     .sort((x, y) => y.start - x.start)
     .slice(0, MAX_EXCLUDED_TIME_RANGES)
     .sort((x, y) => x.start - y.start)

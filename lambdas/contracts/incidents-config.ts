@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import {
+  DEFAULT_INHIBITION_RULES,
+  inhibitionRuleSchema,
+  maintenanceWindowSchema,
+  postChangeSchema,
+  seasonalWindowSchema,
+  silenceSchema,
+} from './calendar';
+import { REMEDIATION_POLICIES, WORKFLOWS } from './incident';
+
+/**
+ * config.incidents: how the router turns findings into incidents and notifications. Maintenance
+ * windows are NOT here: they are config.maintenance (the one calendar, also used by infra).
+ */
+
+const kindGlob = z
+  .string()
+  .regex(/^[a-z0-9_*]+(\.[a-z0-9_*]+)*$/, 'a dotted kind or glob such as gpu.** or stat.*');
+
+/** Per-kind lifecycle: the first rule whose `match` fits the kind wins; unmatched kinds use the defaults. */
+export const kindLifecycleSchema = z
+  .strictObject({
+    match: z.array(kindGlob).min(1),
+    /** Open after M observations within N runs (flapping control). */
+    openAfter: z.int().min(1).max(100).optional(),
+    ofRuns: z.int().min(1).max(100).optional(),
+    /**
+     * 'clean-runs': level-triggered, resolves after `cleanRuns` runs without the finding.
+     * 'explicit': edge-triggered (hardware findings are reported once per episode), resolves only
+     * on a resolved outcome or by a person; silence does not mean healthy.
+     */
+    resolve: z.enum(['clean-runs', 'explicit']).optional(),
+    cleanRuns: z.int().min(1).max(1000).optional(),
+  })
+  .refine((k) => k.openAfter === undefined || k.ofRuns === undefined || k.openAfter <= k.ofRuns, {
+    message: 'openAfter must not exceed ofRuns',
+    path: ['openAfter'],
+  });
+export type KindLifecycle = z.output<typeof kindLifecycleSchema>;
+
+export const DEFAULT_KIND_LIFECYCLE: readonly KindLifecycle[] = [
+  // Hardware: one finding per episode; a quiet GPU after Xid 79 is not a healthy one.
+  { match: ['gpu.**'], openAfter: 1, ofRuns: 1, resolve: 'explicit' },
+  // CloudWatch already applied M of N (datapointsToAlarm) and sends OK explicitly.
+  { match: ['alarm.**'], openAfter: 1, ofRuns: 1, resolve: 'explicit' },
+  // The job detectors wait k × cadence themselves.
+  { match: ['job.**'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
+];
+
+export { WORKFLOWS, type Workflow } from './incident';
+
+export const remediationRuleSchema = z.strictObject({
+  kinds: z.array(kindGlob).min(1),
+  workflow: z.enum(WORKFLOWS),
+  policy: z.enum(REMEDIATION_POLICIES),
+  /** Only findings whose evidence `xid` is one of these (fatal Xid 79/48/95); absent: any. */
+  xids: z.array(z.int().min(1)).optional(),
+});
+export type RemediationRule = z.output<typeof remediationRuleSchema>;
+
+export const DEFAULT_REMEDIATION_RULES: readonly RemediationRule[] = [
+  { kinds: ['job.hung', 'job.progress_stalled'], workflow: 'stop-job', policy: 'approval' },
+  { kinds: ['gpu.xid.fatal'], workflow: 'quarantine-node', policy: 'approval', xids: [48, 79, 95] },
+  { kinds: ['gpu.ecc.uncorrectable'], workflow: 'quarantine-node', policy: 'approval' },
+  {
+    kinds: [
+      'model.drift.data_quality',
+      'model.drift.model_quality',
+      'model.drift.feature_attribution',
+      'model.drift.bias',
+    ],
+    workflow: 'retrain',
+    policy: 'approval',
+  },
+];
+
+export const remediationConfigSchema = z.strictObject({
+  rules: z.array(remediationRuleSchema).default([...DEFAULT_REMEDIATION_RULES]),
+  /** Safety rail: quarantine at most this many nodes in any rolling hour. */
+  maxNodesQuarantinedPerHour: z.int().min(0).max(1000).default(2),
+  /** Nothing is started while one of these windows is active (same shapes as maintenance). */
+  changeFreeze: z.array(maintenanceWindowSchema).default([]),
+});
+export type RemediationConfig = z.output<typeof remediationConfigSchema>;
+
+export const incidentsConfigSchema = z
+  .strictObject({
+    /** Cadence of the detector runs: N runs and K clean runs are measured in it. */
+    runCadenceMinutes: z.int().min(1).max(1440).default(5),
+    /** Defaults for kinds no `kinds` rule matches. */
+    openAfter: z.int().min(1).max(100).default(2),
+    ofRuns: z.int().min(1).max(100).default(3),
+    cleanRuns: z.int().min(1).max(1000).default(3),
+    kinds: z.array(kindLifecycleSchema).default([...DEFAULT_KIND_LIFECYCLE]),
+    /** The first notification of a node- or GPU-level incident waits this long for siblings. */
+    groupWaitSeconds: z.int().min(0).max(3600).default(60),
+    /** Distinct GPUs of one node (same kind) that become one node incident. */
+    groupGpusPerNode: z.int().min(2).max(64).default(2),
+    /** Distinct nodes of one cluster (same kind) that become one cluster incident. */
+    groupNodesPerCluster: z.int().min(2).max(10_000).default(3),
+    /** Page incidents still open (not acknowledged) are re-notified this often; 0: never. */
+    renotifyMinutes: z
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(60),
+    silences: z.array(silenceSchema).default([]),
+    seasonal: z.array(seasonalWindowSchema).default([]),
+    inhibition: z.array(inhibitionRuleSchema).default([...DEFAULT_INHIBITION_RULES]),
+    postChange: postChangeSchema.default({ changes: [], rules: [] }),
+    remediation: remediationConfigSchema.default(remediationConfigSchema.parse({})),
+  })
+  .refine((c) => c.openAfter <= c.ofRuns, {
+    message: 'openAfter must not exceed ofRuns',
+    path: ['openAfter'],
+  });
+export type IncidentsConfig = z.output<typeof incidentsConfigSchema>;
+export type IncidentsConfigInput = z.input<typeof incidentsConfigSchema>;
