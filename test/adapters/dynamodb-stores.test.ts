@@ -140,6 +140,7 @@ describe('DynamoDbJobStore', () => {
         checkpointS3Uri: 's3://b/ckpt/',
         metricNames: ['train:loss'],
         active: 'Y',
+        modifiedDay: '2024-05-14',
       },
       ConditionExpression: '(attribute_not_exists(#pk)) OR (#lm < :lm)',
       ExpressionAttributeNames: { '#pk': 'pk', '#lm': 'lastModifiedTime' },
@@ -159,7 +160,14 @@ describe('DynamoDbJobStore', () => {
     });
     const item = docMock.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
     expect(item.active).toBeUndefined();
+    expect(item.modifiedDay).toBe('2024-05-14');
     expect(item.expiresAt).toBe(Math.floor((end + 30 * DAY_MS) / 1000));
+  });
+
+  it('keeps the active marker while the job is Stopping (still holding GPUs)', async () => {
+    docMock.on(PutCommand).resolves({});
+    await store.apply({ ...running, status: 'Stopping', lastModifiedTime: NOW + 1 });
+    expect(docMock.commandCalls(PutCommand)[0]?.args[0].input.Item?.active).toBe('Y');
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { JOBS_TABLE, modifiedDayOf } from '../../contracts/jobs-table';
 import { isTerminalStatus, isTrainingJobStatus, jobKey, withoutUndefined } from '../../core/jobs/job-state';
 import { newestWins } from '../../core/jobs/newest-wins';
 import type { StatusTransition, TrainingJobState } from '../../core/model';
@@ -14,7 +15,11 @@ import { anyOf, isConditionalCheckFailed, itemIsAbsent, namesUsedIn, storedIsOld
  * a stale state (older) without another read.
  *
  * Sparse attributes:
- *   active    = 'Y' only while InProgress: a GSI on it lists running jobs without a scan.
+ *   active    = 'Y' only while InProgress or Stopping: a GSI on it lists running jobs without a
+ *               scan (lambdas/contracts/jobs-table.ts; read by job-queries.ts).
+ *   modifiedDay = UTC day of LastModifiedTime: partition of the "changed since" GSI. Items written
+ *               before this attribute existed are missing from that index until their next
+ *               state change (or the reconciliation sweep) rewrites them.
  *   expiresAt = epoch seconds, DynamoDB TTL, set once the job is terminal (jobs.retainDays after
  *               it ended).
  */
@@ -27,12 +32,13 @@ export interface DynamoDbJobStoreOptions {
 export const JOB_ITEM_SCHEMA_VERSION = 1;
 
 /** The stored item: the job state plus the key, layout version, sparse index flag and TTL. */
-type JobItem = Omit<TrainingJobState, 'status'> & {
+export type JobItem = Omit<TrainingJobState, 'status'> & {
   readonly pk: string;
   readonly schemaVersion: number;
   /** Read back as stored; fromItem checks it is a status FleetWatch knows. */
   readonly status: string;
-  readonly active?: 'Y';
+  readonly active?: typeof JOBS_TABLE.activeValue;
+  readonly modifiedDay: string;
   readonly expiresAt?: number;
 };
 
@@ -94,13 +100,15 @@ export class DynamoDbJobStore implements JobStore {
       tags: { ...s.tags },
       transitions: s.transitions.map((t) => withoutUndefined({ ...t })),
       metricNames: s.metricNames === undefined ? undefined : [...s.metricNames],
-      active: s.status === 'InProgress' ? 'Y' : undefined,
+      active: s.status === 'InProgress' || s.status === 'Stopping' ? JOBS_TABLE.activeValue : undefined,
+      modifiedDay: modifiedDayOf(s.lastModifiedTime),
       expiresAt: terminal ? Math.floor((endedAt + this.retainDays * DAY_MS) / 1000) : undefined,
     });
   }
 }
 
-function fromItem(item: JobItem): TrainingJobState {
+/** The job state of a stored item (job-queries.ts reads the same items from the indexes). */
+export function fromItem(item: JobItem): TrainingJobState {
   if (!isTrainingJobStatus(item.status)) {
     throw new Error(`Job store item ${item.pk} has status "${item.status}", which FleetWatch does not know`);
   }
