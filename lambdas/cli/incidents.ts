@@ -1,0 +1,195 @@
+import { fingerprintOfId, INCIDENT_STATUSES, type Incident } from '../contracts/incident';
+import { acknowledge, resolve } from '../core/incidents/lifecycle';
+import type { IncidentStore } from '../core/ports';
+import type { CliIo } from './detect';
+import {
+  actorOf,
+  isoInstant,
+  type OperatorContext,
+  parseDurationFlag,
+  parseOptions,
+  resolveTarget,
+  runOperator,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  table,
+  UsageError,
+} from './operator';
+
+/**
+ * `fleetwatch incidents list|ack|resolve`: what people do with incidents. Acknowledging stops
+ * re-notification; resolving closes the episode (and queues the "resolved" message when the
+ * incident had been notified, which the router's sweep sends). Both go through the same
+ * lifecycle functions as the router and record the person in the history.
+ */
+
+export const INCIDENTS_USAGE = `Usage:
+  fleetwatch incidents list [--status open|acknowledged|resolved|pending|active|all] [--since 7d] [--json]
+  fleetwatch incidents ack <id> [--note "..."] [--actor <name>]
+  fleetwatch incidents resolve <id> [--note "..."] [--actor <name>]
+
+  --status   open (default), acknowledged, resolved, pending, active (all but resolved), all
+  --since    for resolved and all: changed within this long (default 7d)
+  --note     recorded with the history entry
+  --actor    who is acting (default: $USER)
+${TARGET_HELP}
+
+<id> is the incident id as messages print it: <fingerprint>-<episode>.
+Exit status: 0 ok, 2 bad input or an id that is not there, 1 unexpected failure.`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  status: { type: 'string', default: 'open' },
+  since: { type: 'string', default: '7d' },
+  note: { type: 'string' },
+  actor: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>['values'];
+
+const LIST_STATUSES = [...INCIDENT_STATUSES, 'active', 'all'] as const;
+/** Optimistic writes: re-read and re-apply when the router changed the item in between. */
+const MAX_ATTEMPTS = 5;
+
+export function runIncidents(args: string[], io: CliIo, given?: OperatorContext): Promise<number> {
+  return runOperator('incidents', io, given, async (ctx) => {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseOptions(rest, OPTIONS);
+    if (sub === undefined || sub === '--help' || sub === '-h' || values.help) {
+      (sub === undefined ? io.stderr : io.stdout)(`${INCIDENTS_USAGE}\n`);
+      return sub === undefined ? 2 : 0;
+    }
+    switch (sub) {
+      case 'list':
+        if (positionals.length > 0) throw new UsageError(`list: unexpected argument "${positionals[0]}"`);
+        return list(values, ctx);
+      case 'ack':
+      case 'resolve':
+        return change(sub, values, positionals, ctx);
+      default:
+        throw new UsageError(`unknown subcommand "${sub}"; allowed: list, ack, resolve`);
+    }
+  });
+}
+
+/** Incidents with the given list status, newest first. */
+export async function listIncidents(
+  store: IncidentStore,
+  status: (typeof LIST_STATUSES)[number],
+  sinceMs: number,
+): Promise<Incident[]> {
+  const all =
+    status === 'resolved' || status === 'all' ? await store.listRecent(sinceMs) : await store.listActive();
+  const wanted = all.filter((i) =>
+    status === 'all' ? true : status === 'active' ? i.status !== 'resolved' : i.status === status,
+  );
+  const byId = new Map(wanted.map((i) => [i.id, i]));
+  return [...byId.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs || a.id.localeCompare(b.id));
+}
+
+function where(i: Incident): string {
+  const l = i.labels as Record<string, string | undefined>;
+  return ['cluster', 'node', 'gpu', 'job', 'endpoint']
+    .map((k) => (l[k] ? `${k}=${l[k]}` : ''))
+    .filter((s) => s !== '')
+    .join(',');
+}
+
+async function list(values: Values, ctx: OperatorContext): Promise<number> {
+  const status = values.status as (typeof LIST_STATUSES)[number];
+  if (!(LIST_STATUSES as readonly string[]).includes(status)) {
+    throw new UsageError(`--status ${values.status}: allowed: ${LIST_STATUSES.join(', ')}`);
+  }
+  const sinceMs = ctx.nowMs() - parseDurationFlag(values.since, '--since');
+  const target = resolveTarget(values, ctx);
+  const incidents = await listIncidents(ctx.makeDeps(target).incidents, status, sinceMs);
+  if (values.json) {
+    ctx.io.stdout(`${JSON.stringify(incidents)}\n`);
+    return 0;
+  }
+  if (incidents.length === 0) {
+    ctx.io.stdout(`No incidents with status ${status}.\n`);
+    return 0;
+  }
+  ctx.io.stdout(
+    table(
+      ['ID', 'STATUS', 'SEVERITY', 'KIND', 'WHERE', 'LAST SEEN', 'TITLE'],
+      incidents.map((i) => [
+        i.id,
+        i.suppression ? `${i.status} (${i.suppression.stage})` : i.status,
+        i.severity,
+        i.kind,
+        where(i),
+        isoInstant(i.lastSeenMs),
+        i.title,
+      ]),
+    ),
+  );
+  return 0;
+}
+
+/** The stored incident with this id; UsageError when it is not there (or a later episode is). */
+export async function loadIncident(store: IncidentStore, id: string, table: string): Promise<Incident> {
+  const fingerprint = fingerprintOfId(id);
+  if (fingerprint === undefined) {
+    throw new UsageError(
+      `${id}: not an incident id; expected <16 hex characters>-<episode>, e.g. 0123456789abcdef-1`,
+    );
+  }
+  const incident = await store.get(fingerprint);
+  if (incident === undefined) throw new UsageError(`${id}: no such incident in table ${table}`);
+  if (incident.id !== id) {
+    throw new UsageError(
+      `${id}: that episode is over; the current incident of this fingerprint is ${incident.id}`,
+    );
+  }
+  return incident;
+}
+
+async function change(
+  sub: 'ack' | 'resolve',
+  values: Values,
+  positionals: string[],
+  ctx: OperatorContext,
+): Promise<number> {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? `${sub}: missing <id> (see "incidents list")`
+        : `${sub}: give exactly one <id>`,
+    );
+  }
+  const id = positionals[0] as string;
+  const actor = actorOf(values.actor, ctx, '--actor');
+  const note = values.note?.trim() || undefined;
+  const target = resolveTarget(values, ctx);
+  const store = ctx.makeDeps(target).incidents;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const current = await loadIncident(store, id, target.table);
+    const nowMs = ctx.nowMs();
+    if (current.status === 'resolved') {
+      throw new UsageError(
+        `${sub} ${id}: already resolved${current.resolvedAtMs ? ` at ${isoInstant(current.resolvedAtMs)}` : ''}`,
+      );
+    }
+    if (sub === 'ack' && current.status !== 'open') {
+      if (current.status === 'acknowledged') {
+        ctx.io.stdout(`Incident ${id} was already acknowledged; nothing changed.\n`);
+        return 0;
+      }
+      throw new UsageError(`ack ${id}: status is ${current.status}; only open incidents can be acknowledged`);
+    }
+    const next =
+      sub === 'ack'
+        ? acknowledge(current, nowMs, actor, note)
+        : resolve(current, nowMs, actor, note ?? `resolved by ${actor}`);
+    const stored = await store.put(next);
+    if (stored === 'conflict') continue;
+    if (values.json) ctx.io.stdout(`${JSON.stringify(stored)}\n`);
+    else ctx.io.stdout(`Incident ${id} ${sub === 'ack' ? 'acknowledged' : 'resolved'} by ${actor}.\n`);
+    return 0;
+  }
+  throw new Error(
+    `${sub} ${id}: the incident kept changing under us (${MAX_ATTEMPTS} conflicting writes); try again`,
+  );
+}
