@@ -66,7 +66,7 @@ export const RUNBOOK = /^(https?:\/\/[^\s]+|(?![/.])(?!.*\.\.)[\w./-]+(#[\w-]+)?
 
 export const findingSchema = z.strictObject({
   schemaVersion: z.literal(FINDING_SCHEMA_VERSION),
-  /** Detector-specific kind, dotted lower case: 'xid.fatal', 'stat.level_shift_down', 'fleet.util_drop'. */
+  /** Detector-specific kind, dotted lower case: 'gpu.xid.fatal', 'job.hung', 'fleet.utilisation_drop'. */
   kind: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'dotted lower-case words, e.g. stat.spike'),
   severity: z.enum(SEVERITIES),
   cause: z.enum(CAUSES),

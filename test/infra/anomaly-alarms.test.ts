@@ -94,7 +94,7 @@ describe('anomaly-detection alarms', () => {
   it('carry the runbook in their description', () => {
     home.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'FleetWatch-anomaly-train-a-gpu-util',
-      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/fleet-utilisation-drop\\.md'),
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/fleet\\.utilisation_drop\\.md'),
     });
   });
 

@@ -28,7 +28,7 @@ const gpuUtil = anomalyAlarmSchema.parse({
   dimensions: { ClusterName: 'train-a' },
   severity: 'page',
   cause: 'efficiency',
-  runbook: 'docs/runbooks/fleet-utilisation-drop.md',
+  runbook: 'docs/runbooks/fleet.utilisation_drop.md',
 });
 const collector = anomalyAlarmSchema.parse({
   name: 'collector-datapoints',
@@ -60,7 +60,7 @@ describe('findingFromAlarmEvent: ALARM of an anomaly-band alarm', () => {
       kind: 'alarm.train_a_gpu_util',
       severity: 'page',
       cause: 'efficiency',
-      runbook: 'docs/runbooks/fleet-utilisation-drop.md',
+      runbook: 'docs/runbooks/fleet.utilisation_drop.md',
       labels: { region: 'us-east-1', cluster: 'train-a' },
       detectedAt: NOW,
     });
