@@ -42,9 +42,18 @@ module.exports = {
     },
     {
       name: 'simulator-is-for-entry-points',
-      comment: 'Only the CLI (fleetwatch simulate, npm run demo), tests, benchmarks and scripts drive the simulator; no Lambda ships it.',
+      comment:
+        'Only the CLI (fleetwatch simulate, npm run demo), its composition root lambdas/wiring/simulation.ts, tests, benchmarks and scripts drive the simulator; no Lambda ships it.',
       severity: 'error',
-      from: { pathNot: ['^lambdas/(sim|cli)/', '^lambdas/wiring/simulation\\.ts$', '^test/', '^bench/', '^scripts/'] },
+      from: {
+        pathNot: [
+          '^lambdas/(sim|cli)/',
+          '^lambdas/wiring/simulation\\.ts$',
+          '^test/',
+          '^bench/',
+          '^scripts/',
+        ],
+      },
       to: { path: '^lambdas/sim/' },
     },
     {

@@ -1,5 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { type CliIo, DETECT_USAGE, runDetect } from './detect';
+import { INCIDENTS_USAGE, runIncidents } from './incidents';
+import { MAINTENANCE_USAGE, runMaintenance } from './maintenance';
+import { REMEDIATION_USAGE, runRemediation } from './remediation';
+import { runSilence, SILENCE_USAGE } from './silence';
+import { runSimulate, SIMULATE_USAGE } from './simulate';
 
 /**
  * `fleetwatch <command> ...`: the offline CLI. Each subcommand is one row of COMMANDS, so adding
@@ -17,6 +22,31 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'find anomalies in a timestamp,value CSV (one metric series)',
     usage: DETECT_USAGE,
     run: runDetect,
+  },
+  simulate: {
+    summary: 'run a scenario file through the real pipeline on a virtual clock (npm run demo)',
+    usage: SIMULATE_USAGE,
+    run: runSimulate,
+  },
+  silence: {
+    summary: 'add, list or expire silences (mute matching alerts for a while)',
+    usage: SILENCE_USAGE,
+    run: (args, io) => runSilence(args, io),
+  },
+  maintenance: {
+    summary: 'add or list maintenance windows (one-off, cron or RRULE in a time zone)',
+    usage: MAINTENANCE_USAGE,
+    run: (args, io) => runMaintenance(args, io),
+  },
+  incidents: {
+    summary: 'list, acknowledge or resolve incidents',
+    usage: INCIDENTS_USAGE,
+    run: (args, io) => runIncidents(args, io),
+  },
+  remediation: {
+    summary: 'approve or deny a remediation waiting for approval',
+    usage: REMEDIATION_USAGE,
+    run: (args, io) => runRemediation(args, io),
   },
 };
 

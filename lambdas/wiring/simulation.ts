@@ -1,0 +1,596 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { DynamoDbCalendarStore } from '../adapters/dynamodb/calendar-store';
+import { DynamoDbIncidentStore, INCIDENT_ITEM } from '../adapters/dynamodb/incident-store';
+import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
+import { InMemoryCalendarStore } from '../adapters/memory/calendar-store';
+import { InMemoryDeadLetters } from '../adapters/memory/dead-letters';
+import { InMemoryFindingsPublisher } from '../adapters/memory/findings';
+import { InMemoryIncidentStore } from '../adapters/memory/incident-store';
+import { InMemoryJobQueries } from '../adapters/memory/job-queries';
+import { InMemoryJobStore } from '../adapters/memory/job-store';
+import { RecordingLog, RecordingOpsMetrics } from '../adapters/memory/observability';
+import { RecordingRemediationStarter } from '../adapters/memory/remediation';
+import { InMemoryStateStore } from '../adapters/memory/state-store';
+import { InMemoryTelemetrySink } from '../adapters/memory/telemetry-sink';
+import { SnsNotifier } from '../adapters/sns/notifier';
+import { SqsFindingsPublisher } from '../adapters/sqs/findings-publisher';
+import { collectGpuMetrics } from '../app/collect-gpu-metrics';
+import { detectWindow } from '../app/detect-window';
+import { ingestJobEvent } from '../app/ingest-job-events';
+import { InventoryCache } from '../app/inventory-cache';
+import { type RouteDeps, routeFindings, sweepIncidents } from '../app/route-findings';
+import type { SeasonalWindow as CalendarSeasonal, MaintenanceWindow } from '../contracts/calendar';
+import { parseConfig, type RuntimeConfig, runtimeConfigFrom } from '../contracts/config';
+import type { Severity } from '../contracts/finding';
+import type { Incident } from '../contracts/incident';
+import type { IncidentsConfig } from '../contracts/incidents-config';
+import type { Notification } from '../contracts/notification';
+import type { CalendarStore, FindingsPublisher, IncidentStore, Notifier, StateStore } from '../core/ports';
+import { type Clock, MINUTE_MS } from '../core/time';
+import type { FaultTruth } from '../sim/faults';
+import { type MaintenanceInterval, simulatorFleets, simulatorProfile } from '../sim/index';
+import { renderReport } from '../sim/report';
+import type { Scenario, SeasonalWindow } from '../sim/scenario';
+import { type RunSummary, scoreRun } from '../sim/score';
+import { FleetSimulator } from '../sim/simulator';
+import {
+  emptyApiCalls,
+  SimulatedCheckpoints,
+  SimulatedJobProgress,
+  SimulatedMetricSource,
+} from '../sim/sources';
+import { dynamoDocumentClient, resetClients, snsClient, sqsClient } from './clients';
+import { type MotoServer, startMoto } from './moto';
+
+/**
+ * Composition of a simulated run (`fleetwatch simulate`, `npm run demo`, test/scenarios): the real
+ * use cases on a virtual clock over a FleetSimulator.
+ *
+ *   every collection cadence (config collection.cadenceMinutes, 5 min by default):
+ *     simulator.runUntil(now) ─► job events ─► ingestJobEvent ─► job store
+ *     collectGpuMetrics (SimulatedMetricSource, modelled publishing delay) ─► sink, committed samples
+ *     detectWindow (those samples, job queries, simulated progress and checkpoints) ─► findings
+ *     routeFindings (findings of this run) ─► sweepIncidents ─► notifications at virtual `now`
+ *
+ * The RuntimeConfig is built from the scenario: its fleet read through the simulator profile, its
+ * maintenance intervals as the one calendar's windows (detection and router both get them), its
+ * seasonal load windows as the router's seasonal stage (scheduling and fleet-level kinds need twice
+ * the runs to open while the expected load lasts).
+ *
+ * Backends: 'memory' (in-memory adapters) and 'moto' (the real DynamoDB, SQS and SNS adapters
+ * against a moto_server started and stopped by the run; see motoBackend). Job events, telemetry
+ * sink and remediation stay in memory in both.
+ */
+
+export interface DeliveredNotification {
+  /** Virtual time of delivery, epoch ms. */
+  readonly atMs: number;
+  readonly severity: Notification['attributes']['severity'];
+  readonly event: Notification['attributes']['event'];
+  readonly kind: string;
+  readonly category: Notification['attributes']['category'];
+  readonly incidentId: string;
+  readonly subject: string;
+  readonly cluster?: string;
+}
+
+export interface UtilisationPoint {
+  readonly tMs: number;
+  /** Mean gpu_util (percent) over every GPU sample collected for that minute. */
+  readonly utilPercent: number;
+  readonly gpus: number;
+}
+
+export interface SimulationOptions {
+  /** Modelled CloudWatch publishing delay. @default 2 minutes */
+  readonly publishDelayMs?: number;
+  /** Called as each notification is delivered (the CLI prints it). */
+  readonly onNotification?: (n: DeliveredNotification) => void;
+  /** @default 'memory' */
+  readonly backend?: SimulationBackend;
+}
+
+export interface SimulationResult {
+  readonly scenario: Scenario;
+  readonly truth: readonly FaultTruth[];
+  readonly notifications: readonly DeliveredNotification[];
+  readonly incidents: readonly Incident[];
+  readonly maintenance: readonly MaintenanceInterval[];
+  readonly utilisation: readonly UtilisationPoint[];
+  readonly apiCalls: Readonly<Record<string, number>>;
+  /** Findings the router refused as invalid (counted, never silently dropped). */
+  readonly invalidFindings: number;
+  /** Job events the ingest use case refused. */
+  readonly invalidJobEvents: number;
+  readonly runtimeSeconds: number;
+  readonly backend: SimulationBackend;
+  /** Findings taken off the findings queue and routed. */
+  readonly findingsRouted: number;
+  /** Notifications that reached a subscriber, by severity (moto: read back from SQS). */
+  readonly deliveredBySeverity: Partial<Record<Severity, number>>;
+}
+
+/** Maintenance intervals of the simulator as calendar windows (one-off, resolved over the run). */
+export function maintenanceWindowsOf(intervals: readonly MaintenanceInterval[]): MaintenanceWindow[] {
+  return intervals.map((m) => ({
+    name: `scenario-maintenance-${m.index}${m.recurring ? '-recurring' : ''}`,
+    start: new Date(m.startMs).toISOString(),
+    end: new Date(m.endMs).toISOString(),
+    scope: [
+      { label: 'cluster', op: '=', value: m.cluster },
+      ...(m.hostname === undefined ? [] : [{ label: 'node' as const, op: '=' as const, value: m.hostname }]),
+    ],
+  }));
+}
+
+/** Scenario load windows as seasonal windows of the router (cron on the local wall clock). */
+export function seasonalWindowsOf(seasonal: readonly SeasonalWindow[]): CalendarSeasonal[] {
+  return seasonal.map((s, i) => {
+    const from = minutesOf(s.from);
+    const span = (minutesOf(s.to) - from + 1440) % 1440 || 1440;
+    return {
+      name: `scenario-seasonal-${i}`,
+      cron: `${from % 60} ${Math.floor(from / 60)} * * ${s.days.join(',')}`,
+      duration: `PT${span}M`,
+      tz: s.tz,
+      scope: [],
+      relax: { kinds: ['scheduling.**', 'fleet.**'], minRunsFactor: 2 },
+    };
+  });
+}
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+/** The FleetWatch configuration a scenario implies (validated like a user's config file). */
+export function configForScenario(
+  scenario: Scenario,
+  maintenance: readonly MaintenanceInterval[],
+): { runtime: RuntimeConfig; incidents: IncidentsConfig; maintenance: MaintenanceWindow[] } {
+  const first = scenario.fleet[0];
+  if (first === undefined) throw new Error(`scenario ${scenario.name}: fleet is empty`);
+  const cfg = parseConfig(
+    {
+      homeRegion: first.region,
+      fleets: simulatorFleets(scenario),
+      profiles: [simulatorProfile()],
+      maintenance: maintenanceWindowsOf(maintenance),
+      incidents: { seasonal: seasonalWindowsOf(scenario.workload.seasonal) },
+    },
+    `scenario ${scenario.name}`,
+  );
+  return { runtime: runtimeConfigFrom(cfg), incidents: cfg.incidents, maintenance: cfg.maintenance };
+}
+
+/**
+ * Where the run keeps its state and sends its findings and notifications. 'memory': in-memory
+ * adapters. 'moto': the real DynamoDB (collector state, incidents and calendar), SQS (findings
+ * queue) and SNS (three severity topics, each with an SQS subscriber) adapters over the AWS SDK,
+ * against a moto_server the backend starts on a free port and stops in close().
+ */
+interface Backend {
+  readonly name: SimulationBackend;
+  readonly collectState: StateStore;
+  readonly detectState: StateStore;
+  readonly incidents: IncidentStore;
+  readonly calendar: CalendarStore;
+  readonly findings: FindingsPublisher;
+  readonly notifier: Notifier;
+  /** Findings published so far and not yet routed, as queue messages (id, parsed body). */
+  takeFindings(): Promise<{ id: string; finding: unknown }[]>;
+  /** API calls made to the backend's services, by "service:Operation". */
+  calls(): Record<string, number>;
+  /** Notifications that reached a subscriber, by severity (moto: read back from the SQS subscribers). */
+  deliveredBySeverity(): Promise<Partial<Record<Severity, number>>>;
+  close(): Promise<void>;
+}
+
+export const SIMULATION_BACKENDS = ['memory', 'moto'] as const;
+export type SimulationBackend = (typeof SIMULATION_BACKENDS)[number];
+
+function memoryBackend(): Backend {
+  const findings = new InMemoryFindingsPublisher();
+  const published: Notification[] = [];
+  let taken = 0;
+  return {
+    name: 'memory',
+    collectState: new InMemoryStateStore(),
+    detectState: new InMemoryStateStore(),
+    incidents: new InMemoryIncidentStore(),
+    calendar: new InMemoryCalendarStore(),
+    findings,
+    notifier: {
+      publish: async (n) => {
+        published.push(n);
+        return `memory-${published.length}`;
+      },
+    },
+    takeFindings: async () => {
+      const fresh = findings.published.slice(taken);
+      taken = findings.published.length;
+      return fresh.map((finding, i) => ({ id: `finding-${taken - fresh.length + i}`, finding }));
+    },
+    calls: () => ({ 'sqs:SendMessageBatch': findings.calls, 'sns:Publish': published.length }),
+    deliveredBySeverity: async () => {
+      const out: Partial<Record<Severity, number>> = {};
+      for (const n of published) out[n.attributes.severity] = (out[n.attributes.severity] ?? 0) + 1;
+      return out;
+    },
+    close: async () => {},
+  };
+}
+
+interface MiddlewareClient {
+  readonly middlewareStack: {
+    add(
+      mw: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string; override: boolean },
+    ): void;
+  };
+}
+
+/** Counts every command a client sends as "<service>:<Operation>". */
+function countCalls(client: unknown, service: string, counts: Record<string, number>): void {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const op = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      counts[`${service}:${op}`] = (counts[`${service}:${op}`] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'fleetwatchSimulationCallCounter', override: true },
+  );
+}
+
+const MOTO_ENV = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const;
+
+async function motoBackend(region: string, clock: Clock, log: RecordingLog): Promise<Backend> {
+  const server: MotoServer = await startMoto();
+  const saved = Object.fromEntries(MOTO_ENV.map((k) => [k, process.env[k]]));
+  // Only ever talks to the local emulator: throwaway credentials, never the caller's.
+  process.env.AWS_ENDPOINT_URL = server.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  process.env.AWS_REGION = region;
+  resetClients();
+  const close = async () => {
+    resetClients();
+    for (const k of MOTO_ENV) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    await server.stop();
+  };
+  try {
+    const counts: Record<string, number> = {};
+    const doc = dynamoDocumentClient(region);
+    const sqs = sqsClient(region);
+    const sns = snsClient(region);
+    countCalls(doc, 'dynamodb', counts);
+    countCalls(sqs, 'sqs', counts);
+    countCalls(sns, 'sns', counts);
+
+    const stateTable = 'fleetwatch-sim-state';
+    const incidentsTable = 'fleetwatch-sim-incidents';
+    await doc.send(
+      new CreateTableCommand({
+        TableName: stateTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      }),
+    );
+    // As infra/constructs/incidents-table.ts creates it (key id, status-index by status, lastSeenMs).
+    await doc.send(
+      new CreateTableCommand({
+        TableName: incidentsTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: INCIDENT_ITEM.key, KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: INCIDENT_ITEM.key, AttributeType: 'S' },
+          { AttributeName: INCIDENT_ITEM.status, AttributeType: 'S' },
+          { AttributeName: INCIDENT_ITEM.lastSeenMs, AttributeType: 'N' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: INCIDENT_ITEM.statusIndex,
+            KeySchema: [
+              { AttributeName: INCIDENT_ITEM.status, KeyType: 'HASH' },
+              { AttributeName: INCIDENT_ITEM.lastSeenMs, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    const findingsQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'fleetwatch-sim-findings' })))
+      .QueueUrl;
+    if (findingsQueue === undefined)
+      throw new Error('moto CreateQueue returned no QueueUrl for the findings queue');
+    const severities: Severity[] = ['page', 'ticket', 'info'];
+    const topics = {} as Record<Severity, string>;
+    const subscribers = {} as Record<Severity, string>;
+    for (const sev of severities) {
+      const arn = (await sns.send(new CreateTopicCommand({ Name: `fleetwatch-sim-${sev}` }))).TopicArn;
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: `fleetwatch-sim-${sev}-subscriber` })))
+        .QueueUrl;
+      if (arn === undefined || url === undefined)
+        throw new Error(`moto did not create the ${sev} topic or queue`);
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: arn,
+          Protocol: 'sqs',
+          Endpoint: attrs.Attributes?.QueueArn,
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      );
+      topics[sev] = arn;
+      subscribers[sev] = url;
+    }
+
+    /** Receives and deletes everything in a queue. */
+    const drain = async (url: string): Promise<{ id: string; body: string }[]> => {
+      const out: { id: string; body: string }[] = [];
+      for (;;) {
+        const page = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        const messages = page.Messages ?? [];
+        if (messages.length === 0) return out;
+        for (const m of messages)
+          out.push({ id: m.MessageId ?? `unknown-${out.length}`, body: m.Body ?? '' });
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    };
+    const delivered: Partial<Record<Severity, number>> = {};
+    return {
+      name: 'moto',
+      collectState: new DynamoDbStateStore(doc, stateTable, clock),
+      detectState: new DynamoDbStateStore(doc, stateTable, clock),
+      incidents: new DynamoDbIncidentStore(doc, incidentsTable),
+      calendar: new DynamoDbCalendarStore(doc, incidentsTable),
+      findings: new SqsFindingsPublisher(sqs, findingsQueue),
+      notifier: new SnsNotifier(sns, topics),
+      takeFindings: async () =>
+        (await drain(findingsQueue)).map((m) => {
+          try {
+            return { id: m.id, finding: JSON.parse(m.body) as unknown };
+          } catch (e) {
+            // Routed anyway: the router reports it invalid and the run counts it.
+            log.error('findings queue message is not JSON', { messageId: m.id, error: (e as Error).message });
+            return { id: m.id, finding: m.body };
+          }
+        }),
+      calls: () => ({ ...counts }),
+      deliveredBySeverity: async () => {
+        for (const sev of severities)
+          delivered[sev] = (delivered[sev] ?? 0) + (await drain(subscribers[sev])).length;
+        return { ...delivered };
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Wraps the backend's notifier to record each delivery at virtual time. */
+class VirtualTimeNotifier implements Notifier {
+  readonly delivered: DeliveredNotification[] = [];
+  constructor(
+    private readonly inner: Notifier,
+    private readonly clock: Clock,
+    private readonly onNotification?: (n: DeliveredNotification) => void,
+  ) {}
+
+  async publish(n: Notification): Promise<string> {
+    const messageId = await this.inner.publish(n);
+    const a = n.attributes;
+    const d: DeliveredNotification = {
+      atMs: this.clock.now(),
+      severity: a.severity,
+      event: a.event,
+      kind: a.kind,
+      category: a.category,
+      incidentId: a.incidentId,
+      subject: n.subject,
+      ...(a.cluster === undefined ? {} : { cluster: a.cluster }),
+    };
+    this.delivered.push(d);
+    this.onNotification?.(d);
+    return messageId;
+  }
+}
+
+export async function runSimulation(
+  scenario: Scenario,
+  options: SimulationOptions = {},
+): Promise<SimulationResult> {
+  const wallStart = performance.now();
+  const sim = new FleetSimulator(scenario);
+  const { runtime, incidents, maintenance } = configForScenario(scenario, sim.maintenance);
+  let nowMs = sim.nowMs;
+  const clock: Clock = { now: () => nowMs };
+  const log = new RecordingLog();
+  const ops = new RecordingOpsMetrics();
+  const calls = emptyApiCalls();
+  const delayMs = options.publishDelayMs ?? 2 * MINUTE_MS;
+  const homeRegion = scenario.fleet[0]?.region ?? 'us-east-1';
+  const backend =
+    (options.backend ?? 'memory') === 'moto' ? await motoBackend(homeRegion, clock, log) : memoryBackend();
+  try {
+    const sink = new InMemoryTelemetrySink();
+    const jobStore = new InMemoryJobStore();
+    const notifier = new VirtualTimeNotifier(backend.notifier, clock, options.onNotification);
+
+    const collectDeps = {
+      clock,
+      config: runtime,
+      source: new SimulatedMetricSource(sim, { delayMs, calls }),
+      sink,
+      state: backend.collectState,
+      inventory: new InventoryCache(),
+      log,
+      ops,
+    };
+    const ingestDeps = {
+      sink,
+      jobStore,
+      deadLetters: new InMemoryDeadLetters(),
+      tagKeys: { teamTag: runtime.jobs.teamTag, workloadClassTag: runtime.jobs.workloadClassTag },
+      log,
+      ops,
+    };
+    const detectDeps = {
+      clock,
+      config: runtime,
+      state: backend.detectState,
+      jobs: new InMemoryJobQueries(jobStore),
+      progress: new SimulatedJobProgress(sim, { delayMs, calls }),
+      checkpoints: new SimulatedCheckpoints(sim, { calls }),
+      findings: backend.findings,
+      log,
+      ops,
+    };
+    const routeDeps: RouteDeps = {
+      store: backend.incidents,
+      calendar: backend.calendar,
+      notifier,
+      remediation: new RecordingRemediationStarter(),
+      config: incidents,
+      maintenance,
+      log,
+    };
+
+    const cadenceMs = runtime.collection.cadenceMinutes * MINUTE_MS;
+    const utilByMinute = new Map<number, { sum: number; n: number }>();
+    let invalidFindings = 0;
+    let invalidJobEvents = 0;
+    let lastWindowEnd = sim.nowMs;
+    let findingsRouted = 0;
+
+    while (!sim.done) {
+      const step = sim.runUntil(sim.nowMs + cadenceMs);
+      nowMs = step.toMs;
+      for (const event of step.events) {
+        const outcome = await ingestJobEvent(ingestDeps, JSON.stringify(event));
+        if (outcome === 'invalid') invalidJobEvents++;
+      }
+      const collected = await collectGpuMetrics(collectDeps, {
+        deadlineMs: nowMs + cadenceMs,
+        retainSamples: true,
+      });
+      const samples = collected.committedSamples ?? [];
+      for (const s of samples) {
+        const u = s.values.gpu_util;
+        if (u === undefined) continue;
+        const slot = utilByMinute.get(s.time) ?? { sum: 0, n: 0 };
+        slot.sum += u;
+        slot.n++;
+        utilByMinute.set(s.time, slot);
+      }
+      const windowStartMs = Math.min(...collected.chunks.map((c) => c.startMs), lastWindowEnd);
+      const windowEndMs = Math.max(...collected.chunks.map((c) => c.endMs), lastWindowEnd);
+      lastWindowEnd = windowEndMs;
+      await detectWindow(detectDeps, { samples, windowStartMs, windowEndMs, deadlineMs: nowMs + cadenceMs });
+      const fresh = await backend.takeFindings();
+      if (fresh.length > 0) {
+        findingsRouted += fresh.length;
+        const result = await routeFindings(routeDeps, { findings: fresh, nowMs });
+        invalidFindings += result.results.filter((r) => r.status === 'invalid').length;
+      }
+      await sweepIncidents(routeDeps, { nowMs });
+    }
+
+    const finalIncidents = await backend.incidents.listRecent(scenario.startMs);
+    const deliveredBySeverity = await backend.deliveredBySeverity();
+    const utilisation = [...utilByMinute.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([tMs, { sum, n }]) => ({ tMs, utilPercent: Math.round((sum / n) * 10) / 10, gpus: n }));
+    return {
+      scenario,
+      truth: sim.groundTruth(),
+      notifications: notifier.delivered,
+      incidents: finalIncidents,
+      maintenance: sim.maintenance,
+      utilisation,
+      apiCalls: {
+        ...calls,
+        'timestream:WriteRecords': sink.gpuWriteCalls + sink.jobWriteCalls,
+        ...backend.calls(),
+      },
+      findingsRouted,
+      deliveredBySeverity,
+      invalidFindings,
+      invalidJobEvents,
+      runtimeSeconds: Math.round((performance.now() - wallStart) / 10) / 100,
+      backend: backend.name,
+    };
+  } finally {
+    await backend.close();
+  }
+}
+
+/** The `--json` summary: the scored run (lambdas/sim/score.ts, the contract) plus run facts. */
+export type SimulationSummary = RunSummary & {
+  backend: SimulationBackend;
+  findingsRouted: number;
+  deliveredBySeverity: Partial<Record<Severity, number>>;
+  invalidFindings: number;
+  invalidJobEvents: number;
+};
+
+/** The JSON summary of a run (lambdas/sim/score.ts: the contract of `--json`). */
+export function summaryOf(result: SimulationResult): SimulationSummary {
+  return {
+    ...scoreRun({
+      scenario: result.scenario.name,
+      truth: result.truth,
+      notifications: result.notifications,
+      incidents: result.incidents,
+      maintenance: result.maintenance,
+      apiCalls: result.apiCalls,
+      runtimeSeconds: result.runtimeSeconds,
+      endMs: result.scenario.endMs,
+    }),
+    backend: result.backend,
+    findingsRouted: result.findingsRouted,
+    deliveredBySeverity: result.deliveredBySeverity,
+    invalidFindings: result.invalidFindings,
+    invalidJobEvents: result.invalidJobEvents,
+  };
+}
+
+/** The HTML report of a run (lambdas/sim/report.ts). */
+export function reportOf(result: SimulationResult, summary: RunSummary = summaryOf(result)): string {
+  return renderReport({
+    summary,
+    startMs: result.scenario.startMs,
+    endMs: result.scenario.endMs,
+    utilisation: result.utilisation,
+    notifications: result.notifications,
+    incidents: result.incidents,
+    maintenance: result.maintenance,
+    backend: result.backend,
+  });
+}
