@@ -237,6 +237,21 @@ export const DEFAULT_INHIBITION_RULES: readonly InhibitionRule[] = [
     target: [m(label, '=~', '.+')],
     equal: ['cluster'] as MatcherLabel[],
   })),
+  // One fault, several symptoms on the same GPU: page once, for the cause. Xid 79 is followed by
+  // the GPU's series going silent (fell off the bus); Xid 48 is the uncorrectable ECC error itself.
+  {
+    name: 'fatal-xid-mutes-its-symptoms',
+    source: [m('kind', '=', 'gpu.xid.fatal')],
+    target: [m('kind', '=~', 'gpu\\.(fell_off_bus|ecc\\.uncorrectable|xid\\.reset_required)')],
+    equal: ['cluster', 'node', 'gpu'],
+  },
+  // Thermal throttling is how an over-temperature GPU protects itself: one incident, not two.
+  {
+    name: 'thermal-throttle-mutes-over-temperature',
+    source: [m('kind', '=', 'gpu.throttle.thermal')],
+    target: [m('kind', '=', 'gpu.temperature.over_limit')],
+    equal: ['cluster', 'node', 'gpu'],
+  },
 ];
 
 export const knownChangeSchema = z.strictObject({

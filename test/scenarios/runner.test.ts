@@ -51,7 +51,10 @@ describe('runSimulation (memory backend)', () => {
     expect(summary.notificationsDuringMaintenance).toEqual([]);
     const held = summary.suppressedIncidents.filter((s) => s.faultId === 'xid-in-maintenance');
     expect(held.length).toBeGreaterThan(0);
-    expect(held.every((s) => s.stage === 'maintenance')).toBe(true);
+    // The Xid itself is held by the window; its symptom on the same GPU (the series going silent)
+    // may instead be inhibited by the Xid incident: one fault, one page, never two.
+    expect(held.some((s) => s.stage === 'maintenance')).toBe(true);
+    expect(held.every((s) => s.stage === 'maintenance' || s.stage === 'inhibition')).toBe(true);
   });
 
   it('sends each incident one opening notification, and nothing that no fault explains', () => {
