@@ -4,12 +4,25 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type FleetWatchConfig, runtimeConfigFrom } from '../../lambdas/contracts/config';
+import { resolveDriftConfig } from '../../lambdas/contracts/drift-config';
 import { ENV } from '../../lambdas/contracts/env';
 import { AnomalyAlarms } from '../constructs/anomaly-alarms';
+import { FleetWatchDashboards } from '../constructs/dashboards';
+import {
+  DETECTION_STATE_PREFIX,
+  DetectionState,
+  grantListCheckpointBuckets,
+} from '../constructs/detection-state';
+import { DriftCheck } from '../constructs/drift-check';
 import { EncryptionKey } from '../constructs/encryption-key';
 import { FleetWatchFunction } from '../constructs/fleetwatch-function';
+import { IncidentRouter } from '../constructs/incident-router';
+import { IncidentsTable } from '../constructs/incidents-table';
 import { InvocationSchedules } from '../constructs/invocation-schedules';
 import { JobEventIngress } from '../constructs/job-event-ingress';
+import { NotificationTopics } from '../constructs/notification-topics';
+import { PipelineAlarms, type WatchedResources } from '../constructs/pipeline-alarms';
+import { Remediation } from '../constructs/remediation';
 import { grantReadCloudWatchMetrics, grantReadTrainingJobs } from '../constructs/service-grants';
 import { StateStores } from '../constructs/state-stores';
 import {
@@ -49,6 +62,22 @@ export class FleetWatchStack extends Stack {
   readonly anomalyAlarms: AnomalyAlarms;
   /** Findings for the incident router (today: CloudWatch alarm state change events). */
   readonly findingsQueue: sqs.Queue;
+  /** check-drift and its schedule; undefined when config.drift.endpoints is empty. */
+  readonly driftCheck: DriftCheck | undefined;
+  /** Incidents, silences and maintenance windows; remediation audit entries and approval tokens. */
+  readonly incidents: IncidentsTable;
+  /** The page, ticket and info SNS topics with their subscriptions from config. */
+  readonly notificationTopics: NotificationTopics;
+  /** Remediation state machines (stop-training-job, quarantine-node, retrain-on-drift). */
+  readonly remediation: Remediation;
+  /** route-incidents (FindingsQueue consumer) and sweep-incidents (every minute). */
+  readonly incidentRouter: IncidentRouter;
+  /** S3 bucket of detector state (baselines, per-series memory), written by the collector's detection run. */
+  readonly detectionState: DetectionState;
+  /** Alarms on FleetWatch itself (heartbeat, lag, DLQs, Lambda errors, state machines), to the page/ticket topics. */
+  readonly pipelineAlarms: PipelineAlarms;
+  /** Fleet overview, GPU health, jobs and SLA, incidents, model drift and health dashboards. */
+  readonly dashboards: FleetWatchDashboards;
 
   constructor(scope: Construct, id: string, props: FleetWatchStackProps) {
     const { config } = props;
@@ -126,7 +155,7 @@ export class FleetWatchStack extends Stack {
       }),
     );
     this.jobEvents.deadLetterQueue.grantSendMessages(this.ingestJobEvents);
-    this.stores.jobsTable.grantReadWriteData(this.ingestJobEvents);
+    this.stores.grantJobStoreWriter(this.ingestJobEvents);
     this.telemetrySink?.grantWriteTrainingJobs(this.ingestJobEvents);
 
     this.reconcileJobs = new FleetWatchFunction(this, 'ReconcileJobs', {
@@ -139,7 +168,7 @@ export class FleetWatchStack extends Stack {
       reservedConcurrentExecutions: 1,
     });
     this.stores.stateTable.grantReadWriteData(this.reconcileJobs);
-    this.stores.jobsTable.grantReadWriteData(this.reconcileJobs);
+    this.stores.grantJobStoreWriter(this.reconcileJobs);
     grantReadTrainingJobs(
       this.reconcileJobs,
       config.fleets.map((f) => f.region),
@@ -179,6 +208,117 @@ export class FleetWatchStack extends Stack {
     });
     this.findingsQueue = this.anomalyAlarms.findingsQueue;
 
+    this.driftCheck =
+      config.drift.endpoints.length > 0
+        ? new DriftCheck(this, 'DriftCheck', {
+            drift: resolveDriftConfig(config.drift, config.homeRegion),
+            stateTable: this.stores.stateTable,
+            findingsQueue: this.findingsQueue,
+            schedules: this.schedules,
+            encryptionKey: key,
+            logRetention: config.retention.logDays as logs.RetentionDays,
+          })
+        : undefined;
+
+    // Detection runs inside the collector, over the window it just committed (issue 3).
+    this.detectionState = new DetectionState(this, 'DetectionState', { encryptionKey: key });
+    this.detectionState.grantReadWriteState(this.collectGpuMetrics);
+    this.stores.grantQueryJobIndexes(this.collectGpuMetrics);
+    this.findingsQueue.grantSendMessages(this.collectGpuMetrics);
+    grantListCheckpointBuckets(this.collectGpuMetrics, this, config.jobs.checkpointBuckets);
+    this.collectGpuMetrics.function.addEnvironment(
+      ENV.detectionStateBucket,
+      this.detectionState.bucket.bucketName,
+    );
+    this.collectGpuMetrics.function.addEnvironment(ENV.findingsQueueUrl, this.findingsQueue.queueUrl);
+
+    this.incidents = new IncidentsTable(this, 'Incidents', { encryptionKey: key });
+    this.notificationTopics = new NotificationTopics(this, 'Notifications', {
+      encryptionKey: key,
+      notifications: config.notifications,
+    });
+    const remediation = config.notifications.remediation;
+    this.remediation = new Remediation(this, 'Remediation', {
+      encryptionKey: key,
+      incidentsTable: this.incidents.table,
+      notifyTopic: this.notificationTopics.topic('page'),
+      approvalTimeout: Duration.seconds(remediation.approvalTimeoutSeconds),
+      ...(remediation.approvalHeartbeatSeconds === undefined
+        ? {}
+        : { approvalHeartbeat: Duration.seconds(remediation.approvalHeartbeatSeconds) }),
+      quarantine: remediation.quarantine,
+      ...(remediation.retrainPipelineName === undefined
+        ? {}
+        : { retrainPipelineName: remediation.retrainPipelineName }),
+      logRetention: config.retention.logDays as logs.RetentionDays,
+    });
+    this.incidentRouter = new IncidentRouter(this, 'IncidentRouter', {
+      settings: {
+        stackName: this.stackName,
+        incidents: config.incidents,
+        anomalyAlarms: config.anomalyAlarms,
+        maintenance: config.maintenance,
+      },
+      incidentsTable: this.incidents,
+      topics: this.notificationTopics,
+      remediation: this.remediation,
+      findingsQueue: this.findingsQueue,
+      deadLetterQueue: this.anomalyAlarms.deadLetterQueue,
+      schedules: this.schedules,
+      encryptionKey: key,
+      logRetention: config.retention.logDays as logs.RetentionDays,
+    });
+    new CfnOutput(this, 'IncidentsTableName', {
+      value: this.incidents.table.tableName,
+      description: 'DynamoDB table of incidents, silences and maintenance windows',
+    });
+    for (const [severity, arn] of Object.entries(this.notificationTopics.topicArns)) {
+      new CfnOutput(this, `${severity[0]?.toUpperCase()}${severity.slice(1)}TopicArn`, {
+        value: arn,
+        description: `SNS topic of ${severity} notifications`,
+      });
+    }
+    for (const [workflow, machine] of Object.entries(this.remediation.stateMachines)) {
+      new CfnOutput(this, `${machine.node.id}StateMachineArn`, {
+        value: machine.stateMachineArn,
+        description: `Remediation workflow ${workflow}`,
+      });
+    }
+
+    // Watch the watcher: add each new function, DLQ or state machine here (one list entry).
+    const watched: WatchedResources = {
+      collector: this.collectGpuMetrics.function,
+      functions: [
+        this.collectGpuMetrics,
+        this.ingestJobEvents,
+        this.reconcileJobs,
+        ...(this.driftCheck ? [this.driftCheck.function] : []),
+        this.incidentRouter.route,
+        this.incidentRouter.sweep,
+      ].map((f) => f.function),
+      deadLetterQueues: [
+        this.jobEvents.deadLetterQueue,
+        this.anomalyAlarms.deadLetterQueue,
+        this.schedules.deadLetterQueue,
+      ],
+      stateMachines: Object.values(this.remediation.stateMachines),
+    };
+    this.pipelineAlarms = new PipelineAlarms(this, 'PipelineAlarms', {
+      watched,
+      topics: {
+        page: this.notificationTopics.topic('page'),
+        ticket: this.notificationTopics.topic('ticket'),
+      },
+      collectionCadenceMinutes: config.collection.cadenceMinutes,
+      collectionSettleMinutes: config.collection.settleMinutes,
+      runbookBaseUrl: config.runbookBaseUrl,
+    });
+    this.dashboards = new FleetWatchDashboards(this, 'Dashboards', {
+      config,
+      watched,
+      alarms: this.pipelineAlarms.alarmList,
+    });
+
     this.outputs(config);
   }
 
@@ -187,6 +327,11 @@ export class FleetWatchStack extends Stack {
       new CfnOutput(this, id, { value, description });
     out('StateTableName', this.stores.stateTable.tableName, 'DynamoDB table of collector/detector state');
     out('JobsTableName', this.stores.jobsTable.tableName, 'DynamoDB table of SageMaker training jobs');
+    out(
+      'DetectionStateBucketName',
+      this.detectionState.bucket.bucketName,
+      `S3 bucket of detector state (objects under ${DETECTION_STATE_PREFIX})`,
+    );
     out('JobEventsQueueUrl', this.jobEvents.queue.queueUrl, 'SQS queue of SageMaker job state changes');
     out('FindingsQueueUrl', this.findingsQueue.queueUrl, 'SQS queue of findings for the incident router');
     out('FindingsDlqUrl', this.anomalyAlarms.deadLetterQueue.queueUrl, 'Dead-letter queue of findings');

@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { maintenanceWindowSchema as calendarWindowSchema } from './calendar';
+import { detectionConfigSchema } from './detection-config';
+import { driftSchema } from './drift-config';
 import { CAUSES, RUNBOOK, SEVERITIES } from './finding';
 import { gpuInstanceSpec, KNOWN_GPU_INSTANCE_TYPES } from './gpu-catalogue';
+import { incidentsConfigSchema } from './incidents-config';
+import { notificationsSchema } from './notifications-config';
 import { BUILTIN_PROFILE_NAMES, profileSchema } from './profiles';
 import { SIGNAL_NAMES } from './signals';
 
@@ -12,7 +17,6 @@ import { SIGNAL_NAMES } from './signals';
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 export const fleetSchema = z.strictObject({
   /** Cluster name: a label on every record and finding. */
@@ -65,6 +69,15 @@ export const jobsSchema = z.strictObject({
   workloadClassTag: z.string().min(1).default('workload-class'),
   /** Days a finished job stays in the job store (DynamoDB TTL). */
   retainDays: z.int().min(1).max(3650).default(90),
+  /**
+   * S3 buckets holding training checkpoints (CheckpointConfig.S3Uri) that the detector may list
+   * (s3:ListBucket is granted on exactly these). Default none: checkpoint staleness is not checked,
+   * and each job whose checkpoint is elsewhere is counted as CheckpointsNotPermitted.
+   */
+  checkpointBuckets: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (no s3:// prefix)'))
+    .max(100)
+    .default([]),
 });
 
 export const sinkSchema = z.strictObject({
@@ -79,14 +92,6 @@ export const sinkSchema = z.strictObject({
     .default('fleetwatch'),
   memoryStoreRetentionHours: z.int().min(1).max(8766).default(24),
   magneticStoreRetentionDays: z.int().min(1).max(73_000).default(400),
-});
-
-const emailList = z.array(z.string().regex(EMAIL, 'an e-mail address')).default([]);
-
-export const notificationsSchema = z.strictObject({
-  page: z.strictObject({ emails: emailList }).default({ emails: [] }),
-  ticket: z.strictObject({ emails: emailList }).default({ emails: [] }),
-  info: z.strictObject({ emails: emailList }).default({ emails: [] }),
 });
 
 /**
@@ -140,15 +145,12 @@ export const anomalyAlarmSchema = z.strictObject({
 });
 
 /**
- * A planned maintenance window. Today: one-off windows given as ISO-8601 instants with an offset.
- * Recurring windows (cron-like) will be added later as a second shape of this list, so readers
- * of `maintenance` should not assume every entry has a fixed start and end forever.
- * Anomaly detectors exclude these windows from model training (at most the 10 most recent).
+ * A planned maintenance window, one entry of the ONE maintenance calendar (calendar.ts): one-off
+ * `{start, end|duration, scope?}` (the original shape, still valid) or recurring
+ * `{cron|rrule, duration, tz, scope?}`. Read occurrences through `expandWindows` (calendar.ts),
+ * never `start`/`end` directly. Anomaly detectors exclude them from model training.
  */
-export const maintenanceWindowSchema = z.strictObject({
-  start: z.iso.datetime({ offset: true }),
-  end: z.iso.datetime({ offset: true }),
-});
+export const maintenanceWindowSchema = calendarWindowSchema;
 
 export const configSchema = z
   .strictObject({
@@ -177,6 +179,20 @@ export const configSchema = z
       .default({ logDays: 30 }),
     anomalyAlarms: z.array(anomalyAlarmSchema).max(200).default([]),
     maintenance: z.array(maintenanceWindowSchema).default([]),
+    /** Incident router: flapping, grouping, re-notify, silences, seasonal, inhibition, remediation; see incidents-config.ts. */
+    incidents: incidentsConfigSchema.default(incidentsConfigSchema.parse({})),
+    /** Detection run settings (progress metrics, class policies, SLAs, cohorts); see detection-config.ts. */
+    detection: detectionConfigSchema.default(detectionConfigSchema.parse({})),
+    /** Model drift of SageMaker endpoints (check-drift); see drift-config.ts. */
+    drift: driftSchema.default(driftSchema.parse({})),
+    /**
+     * Where the stack's own alarms link their runbooks: `<runbookBaseUrl>/<runbook>.md`. An
+     * http(s) URL (e.g. your repository's docs/runbooks on the web) or the repository-relative default.
+     */
+    runbookBaseUrl: z
+      .string()
+      .regex(RUNBOOK, 'an http(s) URL or a repository-relative path such as docs/runbooks')
+      .default('docs/runbooks'),
   })
   .superRefine((cfg, ctx) => {
     const profileNames = new Set([...BUILTIN_PROFILE_NAMES, ...cfg.profiles.map((p) => p.name)]);
@@ -240,15 +256,7 @@ export const configSchema = z
         });
       }
     });
-    cfg.maintenance.forEach((w, i) => {
-      if (Date.parse(w.start) >= Date.parse(w.end)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['maintenance', i, 'end'],
-          message: `must be after start (${w.start})`,
-        });
-      }
-    });
+    // maintenance[i].end before start is checked by the window schema itself (calendar.ts).
     const retentionHours = cfg.collection.periodSeconds === 60 ? 15 * 24 : 63 * 24;
     if (cfg.collection.backfillHorizonHours > retentionHours) {
       ctx.addIssue({
@@ -273,6 +281,10 @@ export const runtimeConfigSchema = z.strictObject({
   profiles: z.array(profileSchema),
   collection: collectionSchema,
   jobs: jobsSchema,
+  /** Optional so runtime configs written before detection existed still parse; readers use the defaults. */
+  detection: detectionConfigSchema.optional(),
+  /** Maintenance windows: detection keeps them out of baseline training. */
+  maintenance: z.array(maintenanceWindowSchema).optional(),
 });
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 export type RuntimeFleet = RuntimeConfig['fleets'][number];
@@ -286,6 +298,8 @@ export function runtimeConfigFrom(cfg: FleetWatchConfig): RuntimeConfig {
     profiles: cfg.profiles,
     collection: cfg.collection,
     jobs: cfg.jobs,
+    detection: cfg.detection,
+    maintenance: cfg.maintenance,
   };
 }
 

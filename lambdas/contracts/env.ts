@@ -21,6 +21,26 @@ export const ENV = {
   timestreamEndpoint: 'FLEETWATCH_TIMESTREAM_ENDPOINT',
   /** Queue URL where messages that can never be processed are sent with their reason. */
   deadLetterQueueUrl: 'FLEETWATCH_DLQ_URL',
+  /** JSON of the drift config section (drift-config.ts), set on check-drift only. */
+  driftConfig: 'FLEETWATCH_DRIFT_CONFIG',
+  /** Queue URL of the findings (incident) queue. */
+  findingsQueueUrl: 'FLEETWATCH_FINDINGS_QUEUE_URL',
+  /** S3 bucket of detector state (baselines, per-series memory), gzip'd JSON per key. */
+  detectionStateBucket: 'FLEETWATCH_DETECTION_STATE_BUCKET',
+  /** DynamoDB incidents table (incidents, silences, maintenance windows); the CLI's default --table. */
+  incidentsTable: 'FLEETWATCH_INCIDENTS_TABLE',
+  /** JSON of the router's config (wiring/router.ts routerConfigSchema): stackName, incidents, anomalyAlarms. */
+  routerConfig: 'FLEETWATCH_ROUTER_CONFIG',
+  /** SNS topic ARNs of the three severities (infra/constructs/notification-topics.ts). */
+  pageTopicArn: 'FLEETWATCH_PAGE_TOPIC_ARN',
+  ticketTopicArn: 'FLEETWATCH_TICKET_TOPIC_ARN',
+  infoTopicArn: 'FLEETWATCH_INFO_TOPIC_ARN',
+  /** Remediation state machine ARNs by router workflow (infra/constructs/remediation.ts). */
+  stopJobStateMachineArn: 'FLEETWATCH_STOP_JOB_STATE_MACHINE_ARN',
+  quarantineNodeStateMachineArn: 'FLEETWATCH_QUARANTINE_NODE_STATE_MACHINE_ARN',
+  retrainStateMachineArn: 'FLEETWATCH_RETRAIN_STATE_MACHINE_ARN',
+  /** The login name: the CLI's default --author / actor in incident history. */
+  user: 'USER',
   /** Standard AWS variable honoured by every SDK client we build (local emulators). */
   awsEndpointUrl: 'AWS_ENDPOINT_URL',
   awsRegion: 'AWS_REGION',

@@ -104,6 +104,140 @@ export const OPS_METRICS = {
   listTrainingJobsCalls: metric('ListTrainingJobsCalls', 'Count', 'ListTrainingJobs requests made'),
   describeTrainingJobCalls: metric('DescribeTrainingJobCalls', 'Count', 'DescribeTrainingJob requests made'),
   apiThrottled: metric('ApiThrottled', 'Count', 'AWS API calls throttled and retried', ['Api']),
+  // detection after collection (collect-gpu-metrics)
+  detectionRunsFailed: metric(
+    'DetectionRunsFailed',
+    'Count',
+    'Detection runs that failed after a collection (the collection result is kept)',
+    ['Reason'],
+  ),
+  detectionSkipped: metric(
+    'DetectionSkipped',
+    'Count',
+    'Collections after which detection did not run (no time left, or nothing collected)',
+    ['Reason'],
+  ),
+  checkpointsNotPermitted: metric(
+    'CheckpointsNotPermitted',
+    'Count',
+    'Checkpoint listings skipped: bucket not in jobs.checkpointBuckets, or access denied',
+  ),
+  checkpointListingsTruncated: metric(
+    'CheckpointListingsTruncated',
+    'Count',
+    'Checkpoint listings stopped at the page cap (newest time may be missed)',
+  ),
+  findingsPublishRetries: metric(
+    'FindingsPublishRetries',
+    'Count',
+    'SendMessageBatch calls to the findings queue retried after throttling or server errors',
+  ),
+  // check-drift
+  driftEndpointsChecked: metric('DriftEndpointsChecked', 'Count', 'Endpoints check-drift finished', ['Path']),
+  driftEndpointsFailed: metric(
+    'DriftEndpointsFailed',
+    'Count',
+    'Endpoint checks that stopped on an error or the deadline (the others still ran)',
+    ['Path', 'Reason'],
+  ),
+  driftFindings: metric('DriftFindings', 'Count', 'Drift and Model Monitor findings produced', ['Path']),
+  driftFindingsUnpublished: metric(
+    'DriftFindingsUnpublished',
+    'Count',
+    'Drift findings the findings queue did not take (retried next run)',
+  ),
+  driftCaptureLinesInvalid: metric(
+    'DriftCaptureLinesInvalid',
+    'Count',
+    'Data Capture lines that could not be parsed (reported in a capture_invalid finding)',
+  ),
+  driftCaptureObjectsSkipped: metric(
+    'DriftCaptureObjectsSkipped',
+    'Count',
+    'Data Capture objects not read (over the size cap, the object cap, or the listing cap)',
+    ['Reason'],
+  ),
+  monitoringSummariesInvalid: metric(
+    'MonitoringSummariesInvalid',
+    'Count',
+    'Monitoring execution summaries that failed validation (logged and skipped)',
+  ),
+  monitoringReportsRead: metric(
+    'MonitoringReportsRead',
+    'Count',
+    'constraint_violations.json reports read from S3',
+  ),
+  driftStateConflicts: metric(
+    'DriftStateConflicts',
+    'Count',
+    'Runs whose drift/state write lost to a concurrent run',
+  ),
+  modelMonitorCalls: metric('ModelMonitorCalls', 'Count', 'SageMaker Model Monitor API requests made', [
+    'Api',
+  ]),
+  // detection run (detect-window)
+  detectRuns: metric('DetectRuns', 'Count', 'Completed detection runs'),
+  detectDurationMs: metric('DetectDuration', 'Milliseconds', 'Wall time of one detection run'),
+  detectStateBytes: metric('DetectStateBytes', 'None', 'Size of the detection state written (JSON bytes)'),
+  detectStateReset: metric(
+    'DetectStateReset',
+    'Count',
+    'Stored detection state discarded (corrupt or another version); baselines re-learn',
+    ['Reason'],
+  ),
+  detectStateConflicts: metric(
+    'DetectStateConflicts',
+    'Count',
+    'Detection state writes lost to a concurrent run (not overwritten)',
+  ),
+  detectInputsFailed: metric(
+    'DetectInputsFailed',
+    'Count',
+    'Detection inputs that could not be read (job store, progress, state); the run went on without them',
+    ['Input'],
+  ),
+  findingsEmitted: metric('FindingsEmitted', 'Count', 'Findings produced by the detectors', [
+    'Severity',
+    'Kind',
+  ]),
+  findingsPublishFailed: metric(
+    'FindingsPublishFailed',
+    'Count',
+    'Findings that could not be sent to the incident queue',
+    ['Kind'],
+  ),
+  checkpointListings: metric('CheckpointListings', 'Count', 'Checkpoint prefixes listed (newest object)'),
+  checkpointListingsFailed: metric(
+    'CheckpointListingsFailed',
+    'Count',
+    'Checkpoint prefix listings that failed (the remembered value is kept)',
+  ),
+  // route-incidents (the router emits these; the dashboards read them)
+  incidentsOpened: metric('IncidentsOpened', 'Count', 'Incidents opened (new fingerprint)', ['Severity']),
+  incidentsSuppressed: metric(
+    'IncidentsSuppressed',
+    'Count',
+    'Incidents muted by a suppression stage (dedup, silence, maintenance, seasonal, inhibition)',
+    ['Stage'],
+  ),
+  notificationsSent: metric('NotificationsSent', 'Count', 'Notifications published to SNS', ['Severity']),
+  notificationsFailed: metric('NotificationsFailed', 'Count', 'Notifications SNS did not accept'),
+  routerMessagesInvalid: metric(
+    'RouterMessagesInvalid',
+    'Count',
+    'Findings-queue messages that are neither a valid finding nor an alarm state change (sent to the DLQ)',
+  ),
+  routerMessagesRetried: metric(
+    'RouterMessagesRetried',
+    'Count',
+    'Findings-queue messages returned as batch item failures (redelivered by SQS)',
+  ),
+  remediationsStarted: metric(
+    'RemediationsStarted',
+    'Count',
+    'Remediation state machine executions started',
+    ['Workflow'],
+  ),
 } as const satisfies Record<string, CatalogueMetric>;
 
 export type OpsMetricKey = keyof typeof OPS_METRICS;

@@ -1,6 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,7 +14,8 @@ import { readEnv } from './env';
  * SDK clients, created lazily once per region and reused across invocations.
  *
  * Local emulators: every client honours AWS_ENDPOINT_URL (SDK v3 reads it itself). CloudWatch
- * gets request compression off there (moto answers 500 to gzipped PutMetricData), and
+ * gets request compression off there (moto answers 500 to gzipped PutMetricData), S3 uses
+ * path-style addressing there (bucket.127.0.0.1 does not resolve), and
  * Timestream needs an explicit `endpoint`, otherwise the SDK runs endpoint discovery against the
  * real service.
  *
@@ -51,6 +55,18 @@ export function dynamoDocumentClient(region: string): DynamoDBDocumentClient {
   );
 }
 
+/**
+ * S3 in `region`. followRegionRedirects: a bucket in another region (a training job's checkpoint
+ * bucket, a Data Capture bucket) answers 301 with its region and the SDK retries there, one extra
+ * request, instead of failing with PermanentRedirect.
+ */
+export function s3Client(region: string): S3Client {
+  return memo(
+    `s3:${region}`,
+    () => new S3Client({ region, followRegionRedirects: true, ...(local() ? { forcePathStyle: true } : {}) }),
+  );
+}
+
 export function sqsClient(region: string): SQSClient {
   return memo(`sqs:${region}`, () => new SQSClient({ region }));
 }
@@ -61,6 +77,16 @@ export function timestreamWriteClient(region: string): TimestreamWriteClient {
     `timestream-write:${region}`,
     () => new TimestreamWriteClient({ region, ...(endpoint !== undefined ? { endpoint } : {}) }),
   );
+}
+
+/** SNS (incident notifications); AWS_ENDPOINT_URL is read by the SDK itself. */
+export function snsClient(region: string): SNSClient {
+  return memo(`sns:${region}`, () => new SNSClient({ region }));
+}
+
+/** Step Functions (remediation executions); AWS_ENDPOINT_URL is read by the SDK itself. */
+export function sfnClient(region: string): SFNClient {
+  return memo(`sfn:${region}`, () => new SFNClient({ region }));
 }
 
 /** For tests that point the process at a new emulator between suites. */

@@ -88,10 +88,23 @@ describe('cdk-nag AwsSolutions', () => {
         'FleetWatch/ReconcileJobs: AwsSolutions-IAM5[Resource::*]', // ListTrainingJobs
         'FleetWatch/ReconcileJobs: AwsSolutions-IAM5[Resource::*]', // Timestream DescribeEndpoints
         ...trainingJobs.map((id) => `FleetWatch/ReconcileJobs: ${id}`),
+        // Remediation: log delivery, X-Ray, DescribeInstanceStatus; jobs/instances chosen at run time.
+        'FleetWatch/Remediation/StopTrainingJob: AwsSolutions-IAM5[Resource::*]',
+        `FleetWatch/Remediation/StopTrainingJob: ${trainingJobs[0]}`,
+        'FleetWatch/Remediation/QuarantineNode: AwsSolutions-IAM5[Resource::*]',
+        'FleetWatch/Remediation/RetrainOnDrift: AwsSolutions-IAM5[Resource::*]',
+        'FleetWatch/Remediation/QuarantineNode: AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:<AWS::AccountId>:instance/*]',
         'FleetWatch/Schedules/Role: AwsSolutions-IAM5[Resource::<CollectGpuMetricsFunction59C41D6F.Arn>:*]',
         'FleetWatch/Schedules/Role: AwsSolutions-IAM5[Resource::<ReconcileJobsFunctionA91BD211.Arn>:*]',
         'FleetWatch/Schedules/ScheduleDlq: AwsSolutions-SQS3',
+        // The incident router (route-incidents, sweep-incidents) and the sweep's schedule.
+        ...fn('FleetWatch/IncidentRouter/RouteIncidents'),
+        ...fn('FleetWatch/IncidentRouter/SweepIncidents'),
+        'FleetWatch/Schedules/Role: AwsSolutions-IAM5[Resource::<IncidentRouterSweepIncidentsFunction83DF9A09.Arn>:*]',
         'FleetWatch/TelemetrySink/RejectedDataBucket: AwsSolutions-S1',
+        'FleetWatch/DetectionState/Bucket: AwsSolutions-S1',
+        // Detector state objects under detect/ (the collector runs detection).
+        'FleetWatch/CollectGpuMetrics: AwsSolutions-IAM5[Resource::<DetectionStateBucket43BA1E75.Arn>/detect/*]',
         'FleetWatch/TelemetrySink: CloudFormation-Validate::W3697',
         'FleetWatch-Forwarder-us-west-2/TrainingJobEvents/ForwardingDlq: AwsSolutions-SQS3',
       ].sort(),

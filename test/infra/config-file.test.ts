@@ -4,6 +4,8 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_CONTEXT_KEY, configPathFrom, loadConfigFile } from '../../infra/config-file';
 import { ConfigError } from '../../lambdas/contracts/config';
+import { SEVERITIES } from '../../lambdas/contracts/finding';
+import { subscriptionsFor } from '../../lambdas/contracts/notifications-config';
 import { EXAMPLE_CONFIG_PATH, exampleConfigInput, tempDir } from './support/synth';
 
 const dir = tempDir('fleetwatch-config');
@@ -29,7 +31,9 @@ describe('the committed example configuration', () => {
   });
 
   it('uses example.com addresses only', () => {
-    const emails = Object.values(config.notifications).flatMap((n) => n.emails);
+    const emails = SEVERITIES.flatMap((s) => subscriptionsFor(config.notifications, s))
+      .filter((s) => s.protocol === 'email')
+      .map((s) => s.endpoint);
     expect(emails.length).toBeGreaterThan(0);
     for (const e of emails) expect(e).toMatch(/@example\.com$/);
   });

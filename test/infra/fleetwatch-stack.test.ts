@@ -33,26 +33,40 @@ describe('FleetWatch home stack: environment and inventory', () => {
     const expected: Record<string, number> = {
       'AWS::KMS::Key': 1,
       'AWS::KMS::Alias': 1,
-      'AWS::DynamoDB::Table': 2,
+      // State, jobs, incidents (+ silences, maintenance windows, changes).
+      'AWS::DynamoDB::Table': 3,
       'AWS::Timestream::Database': 1,
       'AWS::Timestream::Table': 2,
-      'AWS::S3::Bucket': 1,
-      'AWS::S3::BucketPolicy': 1,
+      // Timestream rejected data, detection state.
+      'AWS::S3::Bucket': 2,
+      'AWS::S3::BucketPolicy': 2,
       // Job events, schedule DLQ, findings (+ DLQ).
       'AWS::SQS::Queue': 5,
       'AWS::SQS::QueuePolicy': 5,
       // Job state changes, anomaly alarm state changes.
       'AWS::Events::Rule': 2,
-      // One detector and one alarm per configured anomaly alarm (two in the example).
+      // One detector per configured anomaly alarm (two in the example).
       'AWS::CloudWatch::AnomalyDetector': 2,
-      'AWS::CloudWatch::Alarm': 2,
-      'AWS::Lambda::Function': 3,
-      'AWS::Lambda::EventSourceMapping': 1,
-      'AWS::Lambda::EventInvokeConfig': 2,
-      'AWS::Logs::LogGroup': 3,
-      'AWS::IAM::Role': 4,
-      'AWS::IAM::Policy': 7,
-      'AWS::Scheduler::Schedule': 2,
+      // Two anomaly alarms + 17 pipeline alarms (heartbeat, lag, data lost, publish and notify
+      // failures, and one per function, DLQ and state machine).
+      'AWS::CloudWatch::Alarm': 2 + 17,
+      // collect, ingest, reconcile, route-incidents, sweep-incidents (no drift endpoints configured).
+      'AWS::Lambda::Function': 5,
+      'AWS::Lambda::EventSourceMapping': 2,
+      'AWS::Lambda::EventInvokeConfig': 3,
+      // One per function + the state machines' encrypted execution log group.
+      'AWS::Logs::LogGroup': 5 + 1,
+      'AWS::IAM::Role': 9,
+      'AWS::IAM::Policy': 14,
+      'AWS::Scheduler::Schedule': 3,
+      // page / ticket / info, with the example's email subscriptions.
+      'AWS::SNS::Topic': 3,
+      'AWS::SNS::TopicPolicy': 3,
+      'AWS::SNS::Subscription': 6,
+      // stop-training-job, quarantine-node, retrain-on-drift.
+      'AWS::StepFunctions::StateMachine': 3,
+      // Fleet overview, GPU health, jobs and SLA, incidents, model drift, FleetWatch health.
+      'AWS::CloudWatch::Dashboard': 6,
     };
     const actual: Record<string, number> = {};
     for (const resource of Object.values(home.toJSON().Resources as Record<string, { Type: string }>)) {
@@ -137,10 +151,23 @@ describe('DynamoDB state stores', () => {
     });
   });
 
-  it('JobsTable: the same plus TTL on expiresAt', () => {
+  it('JobsTable: the same plus TTL on expiresAt and the two detector indexes', () => {
     expect(stack.stores.jobsTable.node.id).toBe('JobsTable');
     home.hasResource('AWS::DynamoDB::Table', {
-      Properties: { ...common, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } },
+      Properties: {
+        ...common,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'active', AttributeType: 'S' },
+          { AttributeName: 'modifiedDay', AttributeType: 'S' },
+          { AttributeName: 'lastModifiedTime', AttributeType: 'N' },
+        ],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'active-jobs', Projection: { ProjectionType: 'ALL' } }),
+          Match.objectLike({ IndexName: 'modified-by-day', Projection: { ProjectionType: 'ALL' } }),
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
@@ -420,10 +447,11 @@ describe('function permissions (grants)', () => {
   const sink = stack.telemetrySink;
   if (!sink) throw new Error('the example config uses the timestream sink');
 
-  it('collector: state table, CloudWatch reads, GPU metrics writes; not the jobs table', () => {
+  it('collector: state table, CloudWatch reads, GPU metrics writes; only Query on the jobs table indexes', () => {
     const fn = stack.collectGpuMetrics;
     expect(actionsOn(fn, getAtt(stack.stores.stateTable))).toContain('dynamodb:PutItem');
-    expect(actionsOn(fn, getAtt(stack.stores.jobsTable))).toEqual([]);
+    // Detection reads jobs through the indexes only (test/infra/detection-state.test.ts has the ARNs).
+    expect(actionsOn(fn, getAtt(stack.stores.jobsTable))).toEqual(['dynamodb:Query']);
     expect(actionsOn(fn, '*')).toEqual(
       expect.arrayContaining([
         'cloudwatch:GetMetricData',
@@ -437,7 +465,8 @@ describe('function permissions (grants)', () => {
 
   it('ingest: jobs table, DLQ send, training job writes; no SageMaker, no CloudWatch', () => {
     const fn = stack.ingestJobEvents;
-    expect(actionsOn(fn, getAtt(stack.stores.jobsTable))).toContain('dynamodb:UpdateItem');
+    // The job store's conditional PutItem and GetItem on the table, not its indexes.
+    expect(actionsOn(fn, getAtt(stack.stores.jobsTable))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actionsOn(fn, getAtt(stack.jobEvents.deadLetterQueue))).toContain('sqs:SendMessage');
     expect(actionsOn(fn, getAtt(sink.trainingJobsTable))).toEqual(['timestream:WriteRecords']);
     const all = statementsOf(fn).flatMap((s) => s.Action);

@@ -10,9 +10,23 @@ const RESOURCE_STAR_ALLOWED: Record<string, string> = {
   'cloudwatch:GetMetricData': 'no resource-level permissions',
   'cloudwatch:ListMetrics': 'no resource-level permissions',
   'sagemaker:ListTrainingJobs': 'no resource-level permissions',
+  'sagemaker:ListMonitoringSchedules': 'no resource-level permissions (check-drift)',
+  'sagemaker:ListMonitoringExecutions': 'no resource-level permissions (check-drift)',
   'timestream:DescribeEndpoints': 'no resource-level permissions (endpoint discovery)',
   'xray:PutTraceSegments': 'no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'no resource-level permissions (Lambda active tracing)',
+  // Step Functions: CDK's statement for logging to CloudWatch Logs (vended log delivery) and X-Ray.
+  'logs:CreateLogDelivery': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:GetLogDelivery': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:UpdateLogDelivery': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:DeleteLogDelivery': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:ListLogDeliveries': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:PutResourcePolicy': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:DescribeResourcePolicies': 'no resource-level permissions (Step Functions log delivery)',
+  'logs:DescribeLogGroups': 'no resource-level permissions (Step Functions log delivery)',
+  'xray:GetSamplingRules': 'no resource-level permissions (Step Functions tracing)',
+  'xray:GetSamplingTargets': 'no resource-level permissions (Step Functions tracing)',
+  'ec2:DescribeInstanceStatus': 'no resource-level permissions (quarantine-node health check)',
 };
 
 interface Statement {
@@ -45,6 +59,21 @@ const variants = {
   'sink none': synthFleetWatch(
     exampleConfig((c) => {
       c.sink = { kind: 'none' };
+    }),
+  ),
+  // check-drift exists only with drift endpoints; the example config has none.
+  drift: synthFleetWatch(
+    exampleConfig((c) => {
+      c.drift = {
+        endpoints: [
+          {
+            name: 'churn',
+            modelMonitor: true,
+            modelMonitorReportsS3Uri: 's3://mm-reports/monitor',
+            dataCapture: { s3Uri: 's3://capture/dc', baselineS3Uri: 's3://baselines/churn.csv' },
+          },
+        ],
+      };
     }),
   ),
 };

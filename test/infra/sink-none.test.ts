@@ -12,21 +12,30 @@ describe('FleetWatch with sink.kind "none"', () => {
   it('has no Timestream resources and no rejected-data bucket', () => {
     home.resourceCountIs('AWS::Timestream::Database', 0);
     home.resourceCountIs('AWS::Timestream::Table', 0);
-    home.resourceCountIs('AWS::S3::Bucket', 0);
+    // Only the detection state bucket.
+    home.resourceCountIs('AWS::S3::Bucket', 1);
+    expect(Object.keys(home.findResources('AWS::S3::Bucket'))).toEqual([
+      expect.stringMatching(/^DetectionStateBucket/),
+    ]);
     expect(stacks.home.telemetrySink).toBeUndefined();
   });
 
   it('keeps the rest of the foundation', () => {
-    home.resourceCountIs('AWS::DynamoDB::Table', 2);
-    home.resourceCountIs('AWS::Lambda::Function', 3);
-    home.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    home.resourceCountIs('AWS::DynamoDB::Table', 3); // state, jobs, incidents
+    home.resourceCountIs('AWS::Lambda::Function', 5); // + route-incidents, sweep-incidents
+    home.resourceCountIs('AWS::Scheduler::Schedule', 3);
     // Job events, schedule DLQ, findings queue and its DLQ.
     home.resourceCountIs('AWS::SQS::Queue', 5);
   });
 
   it('tells every function FLEETWATCH_SINK=none, without Timestream settings', () => {
-    const functions = Object.values(home.findResources('AWS::Lambda::Function'));
+    const all = Object.values(home.findResources('AWS::Lambda::Function'));
+    // The incident router's two functions write no telemetry and get no sink settings at all.
+    const functions = all.filter((fn) => ENV.runtimeConfig in (fn.Properties.Environment.Variables ?? {}));
+    expect(all).toHaveLength(5);
     expect(functions).toHaveLength(3);
+    for (const fn of all)
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.timestreamDatabase);
     for (const fn of functions) {
       const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
       expect(variables[ENV.sinkKind]).toBe('none');
