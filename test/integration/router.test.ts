@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -24,6 +24,7 @@ import { makeHandler as makeSweepHandler } from '../../lambdas/handlers/sweep-in
 import { dynamoDocumentClient, resetClients, snsClient, sqsClient } from '../../lambdas/wiring/clients';
 import { buildRouterRuntime, type RouterConfigInput, type RouterRuntime } from '../../lambdas/wiring/router';
 import { uniqueSuffix, useMoto } from '../support/aws-env';
+import { createIncidentsTable as createTableLikeTheStack } from '../support/operator-cli';
 
 /**
  * The incident router on the real SDK against moto: the DynamoDB incident and calendar stores
@@ -38,30 +39,7 @@ resetClients();
 const suffix = uniqueSuffix();
 const doc = dynamoDocumentClient(region);
 
-async function createIncidentsTable(name: string): Promise<void> {
-  await doc.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'status', AttributeType: 'S' },
-        { AttributeName: 'lastSeenMs', AttributeType: 'N' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'status-index',
-          KeySchema: [
-            { AttributeName: 'status', KeyType: 'HASH' },
-            { AttributeName: 'lastSeenMs', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-}
+const createIncidentsTable = (name: string) => createTableLikeTheStack(region, name);
 
 const T = Date.parse('2026-03-10T12:00:00Z');
 
