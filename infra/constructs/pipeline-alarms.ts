@@ -138,6 +138,15 @@ export function pipelineAlarmRows(props: PipelineAlarmsProps, stack: Stack): Pip
   const runbook = PIPELINE_RUNBOOK;
   const lag = () =>
     opsMetric('collectorLagSeconds', { service: collector, statistic: 'Maximum', period: FIVE_MINUTES });
+  /** For counts that should always be zero: the first one in a 5-minute period opens a ticket. */
+  const ticketOnFirstOccurrence = {
+    comparison: ABOVE,
+    threshold: 0,
+    periods: 1,
+    treatMissingData: NOT_BREACHING,
+    severity: 'ticket',
+    runbook,
+  } as const;
 
   const rows: PipelineAlarmRow[] = [
     {
@@ -189,37 +198,22 @@ export function pipelineAlarmRows(props: PipelineAlarmsProps, stack: Stack): Pip
         statistic: 'Sum',
         period: FIVE_MINUTES,
       }),
-      comparison: ABOVE,
-      threshold: 0,
-      periods: 1,
-      treatMissingData: NOT_BREACHING,
       missingDataBecause: 'the collector publishes the count only when it had to give minutes up',
-      severity: 'ticket',
-      runbook,
+      ...ticketOnFirstOccurrence,
     },
     {
       id: 'findings-publish-failed',
       summary: 'Findings could not be sent to the incident queue: detections are not reaching the router',
       metric: opsInsightsSum('findingsPublishFailed', { period: FIVE_MINUTES }),
-      comparison: ABOVE,
-      threshold: 0,
-      periods: 1,
-      treatMissingData: NOT_BREACHING,
       missingDataBecause: 'failures are counted only when they happen',
-      severity: 'ticket',
-      runbook,
+      ...ticketOnFirstOccurrence,
     },
     {
       id: 'notifications-failed',
       summary: 'The router could not publish notifications to SNS: people are not being told',
       metric: opsInsightsSum('notificationsFailed', { period: FIVE_MINUTES }),
-      comparison: ABOVE,
-      threshold: 0,
-      periods: 1,
-      treatMissingData: NOT_BREACHING,
       missingDataBecause: 'failures are counted only when they happen',
-      severity: 'ticket',
-      runbook,
+      ...ticketOnFirstOccurrence,
     },
   ];
 
@@ -252,13 +246,8 @@ export function pipelineAlarmRows(props: PipelineAlarmsProps, stack: Stack): Pip
       id: `${id}-depth`,
       summary: `${id}: messages in a dead-letter queue, i.e. work FleetWatch gave up on`,
       metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
-      comparison: ABOVE,
-      threshold: 0,
-      periods: 1,
-      treatMissingData: NOT_BREACHING,
       missingDataBecause: 'SQS stops publishing metrics for a queue that stays empty and inactive',
-      severity: 'ticket',
-      runbook,
+      ...ticketOnFirstOccurrence,
     });
   }
 
@@ -276,13 +265,8 @@ export function pipelineAlarmRows(props: PipelineAlarmsProps, stack: Stack): Pip
         period: FIVE_MINUTES,
         label: `${id} failed + timed out`,
       }),
-      comparison: ABOVE,
-      threshold: 0,
-      periods: 1,
-      treatMissingData: NOT_BREACHING,
       missingDataBecause: 'no executions means no failures',
-      severity: 'ticket',
-      runbook,
+      ...ticketOnFirstOccurrence,
     });
   }
 

@@ -7,14 +7,13 @@ import {
   isoInstant,
   type OperatorContext,
   parseDurationFlag,
-  parseOptions,
   resolveTarget,
-  runOperator,
   TARGET_HELP,
   TARGET_OPTIONS,
-  table,
   UsageError,
 } from './operator';
+import { flagsOnly, type OptionValues, onePositional, runCommand, type SubcommandInput } from './options';
+import { printList } from './table';
 
 /**
  * `fleetwatch incidents list|ack|resolve`: what people do with incidents. Acknowledging stops
@@ -45,31 +44,32 @@ const OPTIONS = {
   actor: { type: 'string' },
 } as const;
 
-type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>['values'];
+type Values = OptionValues<typeof OPTIONS>;
 
 const LIST_STATUSES = [...INCIDENT_STATUSES, 'active', 'all'] as const;
 /** Optimistic writes: re-read and re-apply when the router changed the item in between. */
 const MAX_ATTEMPTS = 5;
 
 export function runIncidents(args: string[], io: CliIo, given?: OperatorContext): Promise<number> {
-  return runOperator('incidents', io, given, async (ctx) => {
-    const [sub, ...rest] = args;
-    const { values, positionals } = parseOptions(rest, OPTIONS);
-    if (sub === undefined || sub === '--help' || sub === '-h' || values.help) {
-      (sub === undefined ? io.stderr : io.stdout)(`${INCIDENTS_USAGE}\n`);
-      return sub === undefined ? 2 : 0;
-    }
-    switch (sub) {
-      case 'list':
-        if (positionals.length > 0) throw new UsageError(`list: unexpected argument "${positionals[0]}"`);
-        return list(values, ctx);
-      case 'ack':
-      case 'resolve':
-        return change(sub, values, positionals, ctx);
-      default:
-        throw new UsageError(`unknown subcommand "${sub}"; allowed: list, ack, resolve`);
-    }
-  });
+  const changeOne =
+    (sub: 'ack' | 'resolve') =>
+    ({ values, positionals, ctx }: SubcommandInput<typeof OPTIONS>) =>
+      change(sub, values, onePositional(sub, positionals, '<id>', ' (see "incidents list")'), ctx);
+  return runCommand(
+    {
+      name: 'incidents',
+      usage: INCIDENTS_USAGE,
+      options: OPTIONS,
+      subcommands: {
+        list: flagsOnly(list),
+        ack: changeOne('ack'),
+        resolve: changeOne('resolve'),
+      },
+    },
+    args,
+    io,
+    given,
+  );
 }
 
 /** Incidents with the given list status, newest first. */
@@ -103,39 +103,36 @@ async function list(values: Values, ctx: OperatorContext): Promise<number> {
   const sinceMs = ctx.nowMs() - parseDurationFlag(values.since, '--since');
   const target = resolveTarget(values, ctx);
   const incidents = await listIncidents(ctx.makeDeps(target).incidents, status, sinceMs);
-  if (values.json) {
-    ctx.io.stdout(`${JSON.stringify(incidents)}\n`);
-    return 0;
-  }
-  if (incidents.length === 0) {
-    ctx.io.stdout(`No incidents with status ${status}.\n`);
-    return 0;
-  }
-  ctx.io.stdout(
-    table(
-      ['ID', 'STATUS', 'SEVERITY', 'KIND', 'WHERE', 'LAST SEEN', 'TITLE'],
-      incidents.map((i) => [
-        i.id,
-        i.suppression ? `${i.status} (${i.suppression.stage})` : i.status,
-        i.severity,
-        i.kind,
-        where(i),
-        isoInstant(i.lastSeenMs),
-        i.title,
-      ]),
-    ),
-  );
-  return 0;
+  return printList(ctx.io, incidents, {
+    json: values.json,
+    empty: `No incidents with status ${status}.`,
+    header: ['ID', 'STATUS', 'SEVERITY', 'KIND', 'WHERE', 'LAST SEEN', 'TITLE'],
+    row: (i) => [
+      i.id,
+      i.suppression ? `${i.status} (${i.suppression.stage})` : i.status,
+      i.severity,
+      i.kind,
+      where(i),
+      isoInstant(i.lastSeenMs),
+      i.title,
+    ],
+  });
 }
 
-/** The stored incident with this id; UsageError when it is not there (or a later episode is). */
-export async function loadIncident(store: IncidentStore, id: string, table: string): Promise<Incident> {
+/** The fingerprint in an incident id as messages print it; UsageError saying the form otherwise. */
+export function incidentFingerprint(id: string): string {
   const fingerprint = fingerprintOfId(id);
   if (fingerprint === undefined) {
     throw new UsageError(
       `${id}: not an incident id; expected <16 hex characters>-<episode>, e.g. 0123456789abcdef-1`,
     );
   }
+  return fingerprint;
+}
+
+/** The stored incident with this id; UsageError when it is not there (or a later episode is). */
+export async function loadIncident(store: IncidentStore, id: string, table: string): Promise<Incident> {
+  const fingerprint = incidentFingerprint(id);
   const incident = await store.get(fingerprint);
   if (incident === undefined) throw new UsageError(`${id}: no such incident in table ${table}`);
   if (incident.id !== id) {
@@ -149,17 +146,9 @@ export async function loadIncident(store: IncidentStore, id: string, table: stri
 async function change(
   sub: 'ack' | 'resolve',
   values: Values,
-  positionals: string[],
+  id: string,
   ctx: OperatorContext,
 ): Promise<number> {
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? `${sub}: missing <id> (see "incidents list")`
-        : `${sub}: give exactly one <id>`,
-    );
-  }
-  const id = positionals[0] as string;
   const actor = actorOf(values.actor, ctx, '--actor');
   const note = values.note?.trim() || undefined;
   const target = resolveTarget(values, ctx);

@@ -1,17 +1,16 @@
-import { fingerprintOfId } from '../contracts/incident';
 import { APPROVAL_DENIED_ERROR } from '../contracts/notifications-config';
 import type { CliIo } from './detect';
+import { incidentFingerprint } from './incidents';
 import {
   actorOf,
   isoInstant,
   type OperatorContext,
-  parseOptions,
   resolveTarget,
-  runOperator,
   TARGET_HELP,
   TARGET_OPTIONS,
   UsageError,
 } from './operator';
+import { onePositional, runCommand, type SubcommandInput } from './options';
 
 /**
  * `fleetwatch remediation approve|deny <incidentId>`: settles the approval a remediation workflow
@@ -43,75 +42,68 @@ const OPTIONS = {
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export function runRemediation(args: string[], io: CliIo, given?: OperatorContext): Promise<number> {
-  return runOperator('remediation', io, given, async (ctx) => {
-    const [sub, ...rest] = args;
-    const { values, positionals } = parseOptions(rest, OPTIONS);
-    if (sub === undefined || sub === '--help' || sub === '-h' || values.help) {
-      (sub === undefined ? io.stderr : io.stdout)(`${REMEDIATION_USAGE}\n`);
-      return sub === undefined ? 2 : 0;
-    }
-    if (sub !== 'approve' && sub !== 'deny') {
-      throw new UsageError(`unknown subcommand "${sub}"; allowed: approve, deny`);
-    }
-    if (positionals.length !== 1) {
-      throw new UsageError(
-        positionals.length === 0 ? `${sub}: missing <incidentId>` : `${sub}: give exactly one <incidentId>`,
-      );
-    }
-    const id = positionals[0] as string;
-    if (fingerprintOfId(id) === undefined) {
-      throw new UsageError(
-        `${id}: not an incident id; expected <16 hex characters>-<episode>, e.g. 0123456789abcdef-1`,
-      );
-    }
-    const reason = values.reason?.trim() ?? '';
-    if (sub === 'deny' && reason === '')
-      throw new UsageError('--reason: required to deny (it goes into the audit)');
-    if (sub === 'approve' && values.reason !== undefined) {
-      throw new UsageError('--reason: only for deny; use --note to annotate an approval');
-    }
-    const actor = actorOf(values.actor, ctx, '--actor');
-    const target = resolveTarget(values, ctx);
-    const { approvals } = ctx.makeDeps(target);
+  return runCommand(
+    {
+      name: 'remediation',
+      usage: REMEDIATION_USAGE,
+      options: OPTIONS,
+      subcommands: { approve: (input) => decide('approve', input), deny: (input) => decide('deny', input) },
+    },
+    args,
+    io,
+    given,
+  );
+}
 
-    const state = await approvals.pending(id);
-    if (state === undefined) throw new UsageError(`${sub} ${id}: no such incident in table ${target.table}`);
-    if (state.approval === undefined) {
+async function decide(
+  sub: 'approve' | 'deny',
+  { values, positionals, ctx }: SubcommandInput<typeof OPTIONS>,
+): Promise<number> {
+  const id = onePositional(sub, positionals, '<incidentId>');
+  incidentFingerprint(id); // a malformed id is a usage error before any AWS call
+  const reason = values.reason?.trim() ?? '';
+  if (sub === 'deny' && reason === '')
+    throw new UsageError('--reason: required to deny (it goes into the audit)');
+  if (sub === 'approve' && values.reason !== undefined) {
+    throw new UsageError('--reason: only for deny; use --note to annotate an approval');
+  }
+  const actor = actorOf(values.actor, ctx, '--actor');
+  const target = resolveTarget(values, ctx);
+  const { approvals } = ctx.makeDeps(target);
+
+  const state = await approvals.pending(id);
+  if (state === undefined) throw new UsageError(`${sub} ${id}: no such incident in table ${target.table}`);
+  if (state.approval === undefined) {
+    throw new UsageError(
+      `${sub} ${id}: no remediation is waiting for approval (remediation status: ${state.status ?? 'none'})`,
+    );
+  }
+  const { taskToken, workflow } = state.approval;
+  const at = isoInstant(ctx.nowMs());
+  try {
+    if (sub === 'approve') {
+      await approvals.approve(taskToken, {
+        approvedBy: actor,
+        at,
+        ...(values.note?.trim() ? { note: values.note.trim() } : {}),
+      });
+    } else {
+      await approvals.deny(taskToken, APPROVAL_DENIED_ERROR, JSON.stringify({ deniedBy: actor, at, reason }));
+    }
+  } catch (e) {
+    const name = (e as Error).name;
+    if (STALE_TOKEN_ERRORS.has(name)) {
       throw new UsageError(
-        `${sub} ${id}: no remediation is waiting for approval (remediation status: ${state.status ?? 'none'})`,
+        `${sub} ${id}: the approval is no longer waiting (${name}): it timed out or was already settled`,
       );
     }
-    const { taskToken, workflow } = state.approval;
-    const at = isoInstant(ctx.nowMs());
-    try {
-      if (sub === 'approve') {
-        await approvals.approve(taskToken, {
-          approvedBy: actor,
-          at,
-          ...(values.note?.trim() ? { note: values.note.trim() } : {}),
-        });
-      } else {
-        await approvals.deny(
-          taskToken,
-          APPROVAL_DENIED_ERROR,
-          JSON.stringify({ deniedBy: actor, at, reason }),
-        );
-      }
-    } catch (e) {
-      const name = (e as Error).name;
-      if (STALE_TOKEN_ERRORS.has(name)) {
-        throw new UsageError(
-          `${sub} ${id}: the approval is no longer waiting (${name}): it timed out or was already settled`,
-        );
-      }
-      throw e;
-    }
-    const what = workflow ? `${workflow} for incident ${id}` : `remediation of incident ${id}`;
-    if (values.json)
-      ctx.io.stdout(
-        `${JSON.stringify({ id, workflow, decision: sub === 'approve' ? 'approved' : 'denied', by: actor, at })}\n`,
-      );
-    else ctx.io.stdout(`${sub === 'approve' ? 'Approved' : 'Denied'} ${what} (${actor}).\n`);
-    return 0;
-  });
+    throw e;
+  }
+  const what = workflow ? `${workflow} for incident ${id}` : `remediation of incident ${id}`;
+  if (values.json)
+    ctx.io.stdout(
+      `${JSON.stringify({ id, workflow, decision: sub === 'approve' ? 'approved' : 'denied', by: actor, at })}\n`,
+    );
+  else ctx.io.stdout(`${sub === 'approve' ? 'Approved' : 'Denied'} ${what} (${actor}).\n`);
+  return 0;
 }

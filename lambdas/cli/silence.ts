@@ -9,14 +9,13 @@ import {
   parseDurationFlag,
   parseInstantFlag,
   parseMatcher,
-  parseOptions,
   resolveTarget,
-  runOperator,
   TARGET_HELP,
   TARGET_OPTIONS,
-  table,
   UsageError,
 } from './operator';
+import { flagsOnly, type OptionValues, onePositional, runCommand } from './options';
+import { printList } from './table';
 
 /**
  * `fleetwatch silence add|list|expire`: ad-hoc silences in the incidents table. The router's
@@ -54,33 +53,25 @@ const OPTIONS = {
   all: { type: 'boolean', default: false },
 } as const;
 
-type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>['values'];
+type Values = OptionValues<typeof OPTIONS>;
 
 export function runSilence(args: string[], io: CliIo, given?: OperatorContext): Promise<number> {
-  return runOperator('silence', io, given, async (ctx) => {
-    const [sub, ...rest] = args;
-    const { values, positionals } = parseOptions(rest, OPTIONS);
-    if (sub === undefined || sub === '--help' || sub === '-h' || values.help) {
-      (sub === undefined ? io.stderr : io.stdout)(`${SILENCE_USAGE}\n`);
-      return sub === undefined ? 2 : 0;
-    }
-    switch (sub) {
-      case 'add':
-        noPositionals(positionals, 'add');
-        return add(values, ctx);
-      case 'list':
-        noPositionals(positionals, 'list');
-        return list(values, ctx);
-      case 'expire':
-        return expire(values, positionals, ctx);
-      default:
-        throw new UsageError(`unknown subcommand "${sub}"; allowed: add, list, expire`);
-    }
-  });
-}
-
-function noPositionals(positionals: string[], sub: string): void {
-  if (positionals.length > 0) throw new UsageError(`${sub}: unexpected argument "${positionals[0]}"`);
+  return runCommand(
+    {
+      name: 'silence',
+      usage: SILENCE_USAGE,
+      options: OPTIONS,
+      subcommands: {
+        add: flagsOnly(add),
+        list: flagsOnly(list),
+        expire: ({ sub, values, positionals, ctx }) =>
+          expire(values, onePositional(sub, positionals, '<id>', ' (see "silence list")'), ctx),
+      },
+    },
+    args,
+    io,
+    given,
+  );
 }
 
 /** The silence `silence add` would write, or a UsageError naming the flag at fault. */
@@ -156,40 +147,24 @@ async function list(values: Values, ctx: OperatorContext): Promise<number> {
   const silences = (await ctx.makeDeps(target).calendar.silences(values.all ? 0 : nowMs)).sort(
     (a, b) => Date.parse(a.start) - Date.parse(b.start) || a.id.localeCompare(b.id),
   );
-  if (values.json) {
-    ctx.io.stdout(`${JSON.stringify(silences.map((s) => ({ ...s, state: silenceState(s, nowMs) })))}\n`);
-    return 0;
-  }
-  if (silences.length === 0) {
-    ctx.io.stdout(values.all ? 'No silences.\n' : 'No active or pending silences.\n');
-    return 0;
-  }
-  ctx.io.stdout(
-    table(
-      ['ID', 'STATE', 'START', 'END', 'AUTHOR', 'MATCHERS', 'REASON'],
-      silences.map((s) => [
-        s.id,
-        silenceState(s, nowMs),
-        s.start,
-        s.end,
-        s.author,
-        s.matchers.map(formatMatcher).join(','),
-        s.reason,
-      ]),
-    ),
-  );
-  return 0;
+  return printList(ctx.io, silences, {
+    json: values.json,
+    toJson: (all) => all.map((s) => ({ ...s, state: silenceState(s, nowMs) })),
+    empty: values.all ? 'No silences.' : 'No active or pending silences.',
+    header: ['ID', 'STATE', 'START', 'END', 'AUTHOR', 'MATCHERS', 'REASON'],
+    row: (s) => [
+      s.id,
+      silenceState(s, nowMs),
+      s.start,
+      s.end,
+      s.author,
+      s.matchers.map(formatMatcher).join(','),
+      s.reason,
+    ],
+  });
 }
 
-async function expire(values: Values, positionals: string[], ctx: OperatorContext): Promise<number> {
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? 'expire: missing <id> (see "silence list")'
-        : 'expire: give exactly one <id>',
-    );
-  }
-  const id = positionals[0] as string;
+async function expire(values: Values, id: string, ctx: OperatorContext): Promise<number> {
   const target = resolveTarget(values, ctx);
   const found = await ctx.makeDeps(target).calendar.expireSilence(id, ctx.nowMs());
   if (!found)

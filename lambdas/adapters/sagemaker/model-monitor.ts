@@ -7,15 +7,9 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { MONITORING_TYPES, type MonitoringType } from '../../contracts/model-monitor';
 import type { Log, ModelMonitorApi, MonitoringScheduleInfo, OpsMetrics } from '../../core/ports';
-import {
-  backoffMs,
-  errorMessage,
-  errorName,
-  isThrottling,
-  isTransient,
-  type Sleep,
-  sleepFor,
-} from '../aws-retry';
+import { type Sleep, sleepFor } from '../aws-retry';
+import { type EarlyStop, followNextToken } from './paging';
+import { withRetries } from './retry';
 
 /**
  * ModelMonitorApi over SageMaker: ListMonitoringSchedules (EndpointName filter) and
@@ -81,19 +75,20 @@ export class SageMakerModelMonitorApi implements ModelMonitorApi {
   async schedulesOf(region: string, endpoint: string): Promise<MonitoringScheduleInfo[]> {
     const client = this.clientFor(region);
     const names: string[] = [];
-    await this.pages(region, 'ListMonitoringSchedules', async (token) => {
-      const res = await client.send(
+    const pages = this.pages(region, 'ListMonitoringSchedules', (token) =>
+      client.send(
         new ListMonitoringSchedulesCommand({
           EndpointName: endpoint,
           MaxResults: 100,
           ...(token !== undefined ? { NextToken: token } : {}),
         }),
-      );
+      ),
+    );
+    for await (const res of pages) {
       for (const s of res.MonitoringScheduleSummaries ?? []) {
         if (s.MonitoringScheduleName) names.push(s.MonitoringScheduleName);
       }
-      return res.NextToken;
-    });
+    }
     const schedules: MonitoringScheduleInfo[] = [];
     for (const name of names) {
       const d = await this.call(region, 'DescribeMonitoringSchedule', () =>
@@ -117,8 +112,8 @@ export class SageMakerModelMonitorApi implements ModelMonitorApi {
   async executionsSince(region: string, scheduleName: string, sinceMs: number): Promise<unknown[]> {
     const client = this.clientFor(region);
     const out: unknown[] = [];
-    await this.pages(region, 'ListMonitoringExecutions', async (token) => {
-      const res = await client.send(
+    const pages = this.pages(region, 'ListMonitoringExecutions', (token) =>
+      client.send(
         new ListMonitoringExecutionsCommand({
           MonitoringScheduleName: scheduleName,
           ScheduledTimeAfter: new Date(sinceMs),
@@ -127,10 +122,9 @@ export class SageMakerModelMonitorApi implements ModelMonitorApi {
           MaxResults: 100,
           ...(token !== undefined ? { NextToken: token } : {}),
         }),
-      );
-      out.push(...(res.MonitoringExecutionSummaries ?? []));
-      return res.NextToken;
-    });
+      ),
+    );
+    for await (const res of pages) out.push(...(res.MonitoringExecutionSummaries ?? []));
     return out;
   }
 
@@ -148,51 +142,29 @@ export class SageMakerModelMonitorApi implements ModelMonitorApi {
     return uri ? uri.replace(/\/+$/, '') : undefined;
   }
 
-  /** Follows NextToken; stops with a warning on a repeated token or at the page cap. */
-  private async pages(
+  /** The pages of one listing, each fetched with retries; stops with a warning (see paging.ts). */
+  private pages<Page extends { readonly NextToken?: string | undefined }>(
     region: string,
     api: Api,
-    page: (token: string | undefined) => Promise<string | undefined>,
-  ): Promise<void> {
-    const seen = new Set<string>();
-    let token: string | undefined;
-    for (let n = 1; ; n++) {
-      const next = await this.call(region, api, () => page(token));
-      if (next === undefined || next === '') return;
-      if (seen.has(next) || n >= this.opts.maxPages) {
-        this.log.warn(`SageMaker ${api} listing stopped early`, {
-          region,
-          api,
-          pages: n,
-          reason: seen.has(next) ? 'repeated NextToken' : `page cap ${this.opts.maxPages}`,
-        });
-        return;
-      }
-      seen.add(next);
-      token = next;
-    }
+    send: (token: string | undefined) => Promise<Page>,
+  ): AsyncGenerator<Page, void, undefined> {
+    const reasons: Record<EarlyStop, string> = {
+      'repeated-token': 'repeated NextToken',
+      'page-cap': `page cap ${this.opts.maxPages}`,
+    };
+    return followNextToken(
+      (token) => this.call(region, api, () => send(token)),
+      this.opts.maxPages,
+      (pages, why) =>
+        this.log.warn(`SageMaker ${api} listing stopped early`, { region, api, pages, reason: reasons[why] }),
+    );
   }
 
-  private async call<T>(region: string, api: Api, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  private call<T>(region: string, api: Api, send: () => Promise<T>): Promise<T> {
+    return withRetries(this.opts, { region, api, log: this.log, ops: this.ops }, () => {
       this.ops.count('modelMonitorCalls', 1, { Api: api });
-      try {
-        return await send();
-      } catch (err) {
-        if (!isTransient(err) || attempt >= this.opts.maxAttempts) throw err;
-        const delayMs = backoffMs(attempt, this.opts.baseDelayMs, this.opts.maxDelayMs, this.opts.random);
-        if (isThrottling(err)) this.ops.count('apiThrottled', 1, { Api: api });
-        this.log.warn(`SageMaker ${api} failed transiently; backing off`, {
-          region,
-          api,
-          attempt,
-          delayMs,
-          error: errorName(err),
-          message: errorMessage(err),
-        });
-        await this.opts.sleep(delayMs);
-      }
-    }
+      return send();
+    });
   }
 }
 

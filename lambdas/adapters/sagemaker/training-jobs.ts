@@ -16,15 +16,9 @@ import {
 } from '../../core/jobs/job-state';
 import type { TrainingJobState } from '../../core/model';
 import type { Log, OpsMetrics, TrainingJobApi, TrainingJobSummary } from '../../core/ports';
-import {
-  backoffMs,
-  errorMessage,
-  errorName,
-  isThrottling,
-  isTransient,
-  type Sleep,
-  sleepFor,
-} from '../aws-retry';
+import { errorMessage, errorName, type Sleep, sleepFor } from '../aws-retry';
+import { type EarlyStop, followNextToken } from './paging';
+import { withRetries } from './retry';
 
 /**
  * TrainingJobApi over SageMaker's ListTrainingJobs, DescribeTrainingJob and ListTags.
@@ -106,19 +100,22 @@ export class SageMakerTrainingJobApi implements TrainingJobApi {
     beforeMs?: number,
   ): AsyncIterable<TrainingJobSummary> {
     const client = this.clientFor(region);
-    const seenTokens = new Set<string>();
-    let token: string | undefined;
-    for (let page = 1; ; page++) {
-      const res = await this.call(region, 'ListTrainingJobs', () =>
-        client.send(
-          new ListTrainingJobsCommand({
-            LastModifiedTimeAfter: new Date(afterMs),
-            ...(beforeMs !== undefined ? { LastModifiedTimeBefore: new Date(beforeMs) } : {}),
-            MaxResults: 100,
-            ...(token !== undefined ? { NextToken: token } : {}),
-          }),
+    const pages = followNextToken(
+      (token) =>
+        this.call(region, 'ListTrainingJobs', () =>
+          client.send(
+            new ListTrainingJobsCommand({
+              LastModifiedTimeAfter: new Date(afterMs),
+              ...(beforeMs !== undefined ? { LastModifiedTimeBefore: new Date(beforeMs) } : {}),
+              MaxResults: 100,
+              ...(token !== undefined ? { NextToken: token } : {}),
+            }),
+          ),
         ),
-      );
+      this.opts.maxPages,
+      (read, why) => this.stopListing(region, read, why),
+    );
+    for await (const res of pages) {
       for (const s of res.TrainingJobSummaries ?? []) {
         if (s.TrainingJobName === undefined) continue;
         const lastModified = s.LastModifiedTime ?? s.TrainingEndTime ?? s.CreationTime;
@@ -128,18 +125,6 @@ export class SageMakerTrainingJobApi implements TrainingJobApi {
           lastModifiedTime: lastModified?.getTime() ?? 0,
         };
       }
-      const next = res.NextToken;
-      if (next === undefined || next === '') return;
-      if (seenTokens.has(next)) {
-        this.stopListing(region, page, 'ListTrainingJobs returned a NextToken it had already returned');
-        return;
-      }
-      if (page >= this.opts.maxPages) {
-        this.stopListing(region, page, `reached the cap of ${this.opts.maxPages} pages`);
-        return;
-      }
-      seenTokens.add(next);
-      token = next;
     }
   }
 
@@ -164,43 +149,36 @@ export class SageMakerTrainingJobApi implements TrainingJobApi {
     arn: string,
   ): Promise<Record<string, string>> {
     const tags: Record<string, string> = {};
-    let token: string | undefined;
-    do {
-      const res = await this.call(region, 'ListTags', () =>
-        client.send(
-          new ListTagsCommand({ ResourceArn: arn, MaxResults: 100, ...(token ? { NextToken: token } : {}) }),
+    const pages = followNextToken(
+      (token) =>
+        this.call(region, 'ListTags', () =>
+          client.send(
+            new ListTagsCommand({
+              ResourceArn: arn,
+              MaxResults: 100,
+              ...(token ? { NextToken: token } : {}),
+            }),
+          ),
         ),
-      );
+      this.opts.maxPages,
+      // A job has at most 50 tags (one page); more pages mean a looping token: keep what was read.
+      (read, why) =>
+        this.log.warn('ListTags listing stopped early', { region, arn, pages: read, reason: why }),
+    );
+    for await (const res of pages) {
       for (const t of res.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-      token = res.NextToken || undefined;
-    } while (token !== undefined);
+    }
     return tags;
   }
 
   /** One API call: waits for the region's interval, retries throttling / 5xx / network with backoff. */
-  private async call<T>(region: string, api: Api, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  private call<T>(region: string, api: Api, send: () => Promise<T>): Promise<T> {
+    return withRetries(this.opts, { region, api, log: this.log, ops: this.ops }, async () => {
       await this.waitForTurn(region, api);
       const metric = CALL_METRIC[api];
       if (metric !== undefined) this.ops.count(metric, 1);
-      try {
-        return await send();
-      } catch (err) {
-        if (!isTransient(err) || attempt >= this.opts.maxAttempts) throw err;
-        const delayMs = backoffMs(attempt, this.opts.baseDelayMs, this.opts.maxDelayMs, this.opts.random);
-        if (isThrottling(err)) this.ops.count('apiThrottled', 1, { Api: api });
-        this.log.warn(`SageMaker ${api} failed transiently; backing off`, {
-          region,
-          api,
-          attempt,
-          maxAttempts: this.opts.maxAttempts,
-          delayMs,
-          error: errorName(err),
-          message: errorMessage(err),
-        });
-        await this.opts.sleep(delayMs);
-      }
-    }
+      return send();
+    });
   }
 
   private async waitForTurn(region: string, api: Api): Promise<void> {
@@ -211,9 +189,13 @@ export class SageMakerTrainingJobApi implements TrainingJobApi {
     this.nextCallAt.set(key, this.opts.now() + interval);
   }
 
-  private stopListing(region: string, pages: number, why: string): void {
+  private stopListing(region: string, pages: number, why: EarlyStop): void {
     this.ops.count('trainingJobListingsTruncated', 1);
-    this.log.warn('ListTrainingJobs listing stopped early', { region, pages, reason: why });
+    const reason =
+      why === 'repeated-token'
+        ? 'ListTrainingJobs returned a NextToken it had already returned'
+        : `reached the cap of ${this.opts.maxPages} pages`;
+    this.log.warn('ListTrainingJobs listing stopped early', { region, pages, reason });
   }
 }
 

@@ -110,16 +110,12 @@ export interface InputIssue {
   readonly problem: string;
 }
 
-/** One job's share of the partition, GPU-hours, inside the window. */
-export interface JobGoodput {
-  readonly jobName: string;
-  readonly region: string;
-  readonly cluster: string;
-  readonly team: string;
-  readonly instanceType?: string;
-  readonly outcome: JobOutcome;
-  readonly failureCause?: Cause;
-  readonly cohort?: Readonly<Record<string, string>>;
+/**
+ * The allocated side of the partition (see the diagram at the top), plus the raw-hour views of
+ * stalled and lost work. Per job, and summed over a scope's jobs (JOB_SUMS): one list of buckets
+ * for both, so a new bucket cannot be computed per job and then forgotten in the sums.
+ */
+export interface AllocatedGpuHours {
   readonly allocatedGpuHours: number;
   readonly unobservedGpuHours: number;
   readonly notTrainingGpuHours: number;
@@ -136,6 +132,18 @@ export interface JobGoodput {
   readonly lostToFailureGpuHours: number;
   /** Progressing GPU-hours after the last checkpoint of a running job (counted, but not yet safe). */
   readonly atRiskGpuHours: number;
+}
+
+/** One job's share of the partition, GPU-hours, inside the window. */
+export interface JobGoodput extends AllocatedGpuHours {
+  readonly jobName: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly team: string;
+  readonly instanceType?: string;
+  readonly outcome: JobOutcome;
+  readonly failureCause?: Cause;
+  readonly cohort?: Readonly<Record<string, string>>;
 }
 
 const H = 60; // minutes per hour
@@ -288,24 +296,12 @@ export function jobGoodput(job: JobUsage, window: TimeWindow, issues: InputIssue
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 /** The partition of one scope's available GPU-hours (see the diagram at the top). */
-export interface GoodputBreakdown {
+export interface GoodputBreakdown extends AllocatedGpuHours {
   readonly availableGpuHours: number;
   /** Excluded from available; reported so a growing maintenance share stays visible. */
   readonly maintenanceGpuHours: number;
   readonly unhealthyGpuHours: number;
   readonly unallocatedGpuHours: number;
-  readonly allocatedGpuHours: number;
-  readonly unobservedGpuHours: number;
-  readonly notTrainingGpuHours: number;
-  readonly trainingGpuHours: number;
-  readonly dataWaitGpuHours: number;
-  readonly commGpuHours: number;
-  readonly inefficientGpuHours: number;
-  readonly lostUsefulGpuHours: number;
-  readonly usefulGpuHours: number;
-  readonly stalledGpuHours: number;
-  readonly lostToFailureGpuHours: number;
-  readonly atRiskGpuHours: number;
   /** Allocations beyond healthy capacity (jobs on nodes missing from the inventory); should be 0. */
   readonly overAllocatedGpuHours: number;
   readonly hardwareFaults: number;
@@ -326,7 +322,7 @@ const JOB_SUMS = [
   'stalledGpuHours',
   'lostToFailureGpuHours',
   'atRiskGpuHours',
-] as const satisfies readonly (keyof JobGoodput & keyof GoodputBreakdown)[];
+] as const satisfies readonly (keyof AllocatedGpuHours)[]; // all of them: breakdown() returns every one
 
 /** Sums jobs and nodes of one scope into its partition. */
 export function breakdown(
