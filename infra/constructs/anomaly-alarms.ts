@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -11,17 +11,40 @@ import {
   CLOUDWATCH_ALARM_STATE_CHANGE,
   CLOUDWATCH_EVENT_SOURCE,
 } from '../../lambdas/contracts/alarm-event';
-import { occurrencesOf } from '../../lambdas/contracts/calendar';
+import { expandWindows, type MatcherLabel } from '../../lambdas/contracts/calendar';
 import type { AnomalyAlarmConfig, MaintenanceWindow } from '../../lambdas/contracts/config';
+import { MaintenanceMuteRules, type MuteTarget, scopeCovers } from './alarm-mute-rules';
 
 /** PutAnomalyDetector accepts at most this many excluded time ranges. */
 export const MAX_EXCLUDED_TIME_RANGES = 10;
+/** The anomaly model trains on (about) the last two weeks: older windows no longer matter. */
+export const TRAINING_HORIZON_DAYS = 14;
+/**
+ * CDK context key pinning the synth clock (ISO instant), for reproducible templates: recurring
+ * windows are expanded, and ended one-off windows dropped, relative to it. Default: now.
+ */
+export const SYNTH_TIME_CONTEXT_KEY = 'fleetwatch:synthTime';
+const DAY_MS = 86_400_000;
 
 export interface AnomalyAlarmsProps {
   /** config.anomalyAlarms. */
   readonly alarms: readonly AnomalyAlarmConfig[];
-  /** config.maintenance: left out of every detector's model training. */
+  /**
+   * config.maintenance, the one calendar: left out of the training of every detector whose alarm
+   * the window's scope covers, and made into alarm mute rules for those alarms.
+   */
   readonly maintenance: readonly MaintenanceWindow[];
+  /**
+   * Synth time (epoch ms) for expanding recurring windows and dropping ended ones.
+   * @default the `fleetwatch:synthTime` context value, else Date.now()
+   */
+  readonly nowMs?: number;
+  /**
+   * How far ahead of synth time recurring windows become excluded ranges. They go stale after
+   * that: redeploy (docs/configuration.md).
+   * @default 14
+   */
+  readonly excludeAheadDays?: number;
   /** Customer-managed key of the findings queue and its DLQ. */
   readonly encryptionKey: kms.IKey;
   /**
@@ -52,13 +75,28 @@ export class AnomalyAlarms extends Construct {
   readonly findingsQueue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly rule: events.Rule;
+  /** The maintenance calendar's mute rules for these alarms (never for the pipeline alarms). */
+  readonly muteRules: MaintenanceMuteRules;
 
   constructor(scope: Construct, id: string, props: AnomalyAlarmsProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const excludedTimeRanges = excludedTimeRangesOf(props.maintenance);
+    const nowMs = props.nowMs ?? synthTimeOf(this);
+    const muteTargets: MuteTarget[] = [];
 
     for (const a of props.alarms) {
+      const labels = anomalyAlarmLabels(a, stack.region);
+      const inScope = props.maintenance.filter((w) => scopeCovers(w.scope, labels));
+      const excluded = excludedTimeRangesOf(inScope, {
+        nowMs,
+        aheadDays: props.excludeAheadDays ?? TRAINING_HORIZON_DAYS,
+      });
+      if (excluded.dropped > 0) {
+        Annotations.of(this).addInfo(
+          `anomaly detector ${a.name}: ${excluded.dropped} maintenance range(s) beyond CloudWatch's ${MAX_EXCLUDED_TIME_RANGES} excluded time ranges left out (the ones farthest from synth time)`,
+        );
+      }
+      const excludedTimeRanges = excluded.ranges;
       const dimensions = Object.entries(a.dimensions ?? {}).map(([name, value]) => ({ name, value }));
       const detector = new cloudwatch.CfnAnomalyDetector(this, `${a.name}-detector`, {
         singleMetricAnomalyDetector: {
@@ -114,7 +152,13 @@ export class AnomalyAlarms extends Construct {
       alarm.node.addDependency(detector);
       this.detectors.push(detector);
       this.alarms.push(alarm);
+      muteTargets.push({ alarm, labels });
     }
+    this.muteRules = new MaintenanceMuteRules(this, 'MaintenanceMuteRules', {
+      windows: props.maintenance,
+      targets: muteTargets,
+      nowMs,
+    });
 
     this.deadLetterQueue = new sqs.Queue(this, 'FindingsDlq', {
       encryption: sqs.QueueEncryption.KMS,
@@ -176,24 +220,81 @@ function alarmDescription(a: AnomalyAlarmConfig): string {
 }
 
 /**
- * Maintenance windows as PutAnomalyDetector excluded time ranges. CloudWatch takes at most 10, so
- * only the 10 most recent windows (latest start first) are kept: the model trains on the last two
- * weeks, where older windows no longer matter. Times are UTC in CloudWatch's format
- * yyyy-MM-ddTHH:mm:ss.
+ * The labels an anomaly alarm's alerts carry (core/detect/alarm-events.ts: region, cluster from
+ * the ClusterName/cluster dimension, kind `alarm.<name>`, configured severity and cause), which
+ * maintenance-window scopes are matched against, here exactly as in the router.
+ */
+export function anomalyAlarmLabels(
+  a: AnomalyAlarmConfig,
+  region: string,
+): Partial<Record<MatcherLabel, string>> {
+  const cluster = a.dimensions?.['ClusterName'] ?? a.dimensions?.['cluster'];
+  return {
+    region,
+    ...(cluster !== undefined ? { cluster } : {}),
+    kind: `alarm.${a.name.replace(/-/g, '_')}`,
+    severity: a.severity,
+    cause: a.cause,
+  };
+}
+
+function synthTimeOf(scope: Construct): number {
+  const pinned: unknown = scope.node.tryGetContext(SYNTH_TIME_CONTEXT_KEY);
+  if (pinned === undefined) return Date.now();
+  const ms = typeof pinned === 'string' ? Date.parse(pinned) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new Error(
+      `context ${SYNTH_TIME_CONTEXT_KEY}: got ${JSON.stringify(pinned)}; allowed: an ISO-8601 instant such as 2026-11-24T00:00:00Z`,
+    );
+  }
+  return ms;
+}
+
+export interface ExcludedTimeRanges {
+  readonly ranges: cloudwatch.CfnAnomalyDetector.RangeProperty[];
+  /** Ranges left out by the CloudWatch limit. */
+  readonly dropped: number;
+}
+
+/**
+ * Maintenance windows as PutAnomalyDetector excluded time ranges, through the calendar's own
+ * expansion (expandWindows): every one-off window, and the occurrences of recurring windows (in
+ * their time zone, DST included) from the training horizon (14 days before synth time) to
+ * `aheadDays` after it. Overlapping ranges are merged. CloudWatch takes at
+ * most 10: the ones nearest to synth time are kept (an ongoing range first), as the model trains
+ * on the recent past and the next redeploy recomputes the future. Times are UTC in CloudWatch's
+ * format yyyy-MM-ddTHH:mm:ss.
+ *
+ * Ranges computed at synth go stale: recurring occurrences after `aheadDays` are not excluded
+ * until the stack is synthesized and deployed again.
  */
 export function excludedTimeRangesOf(
   windows: readonly MaintenanceWindow[],
-): cloudwatch.CfnAnomalyDetector.RangeProperty[] {
-  // One-off windows only: a recurring window's occurrences move with time, which a synthesized
-  // template cannot follow (expanding them at synth time would make the template depend on the clock).
-  return windows
-    .filter((w) => w.start !== undefined)
-    .flatMap((w) => occurrencesOf(w, 0, Number.MAX_SAFE_INTEGER))
-    .map((o) => ({ start: o.startMs, end: o.endMs }))
-    .sort((x, y) => y.start - x.start)
+  opts: { readonly nowMs: number; readonly aheadDays: number },
+): ExcludedTimeRanges {
+  const fromMs = opts.nowMs - TRAINING_HORIZON_DAYS * DAY_MS;
+  const oneOff = windows.filter((w) => w.start !== undefined);
+  const recurring = windows.filter((w) => w.start === undefined);
+  const occurrences = [
+    ...expandWindows(oneOff, 0, Number.MAX_SAFE_INTEGER),
+    ...expandWindows(recurring, fromMs, opts.nowMs + opts.aheadDays * DAY_MS),
+  ].sort((x, y) => x.startMs - y.startMs);
+  const merged: { start: number; end: number }[] = [];
+  for (const o of occurrences) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && o.startMs <= last.end) last.end = Math.max(last.end, o.endMs);
+    else merged.push({ start: o.startMs, end: o.endMs });
+  }
+  const distance = (r: { start: number; end: number }) =>
+    r.end < opts.nowMs ? opts.nowMs - r.end : r.start > opts.nowMs ? r.start - opts.nowMs : 0;
+  const kept = [...merged]
+    .sort((x, y) => distance(x) - distance(y) || x.start - y.start)
     .slice(0, MAX_EXCLUDED_TIME_RANGES)
-    .sort((x, y) => x.start - y.start)
-    .map((w) => ({ startTime: cloudWatchTime(w.start), endTime: cloudWatchTime(w.end) }));
+    .sort((x, y) => x.start - y.start);
+  return {
+    ranges: kept.map((r) => ({ startTime: cloudWatchTime(r.start), endTime: cloudWatchTime(r.end) })),
+    dropped: merged.length - kept.length,
+  };
 }
 
 function cloudWatchTime(ms: number): string {

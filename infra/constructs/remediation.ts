@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { Workflow } from '../../lambdas/contracts/incident';
 import { NOTIFICATION_ATTRIBUTES } from '../../lambdas/contracts/notification-attributes';
 import {
   APPROVAL_DENIED_ERROR,
@@ -13,6 +14,7 @@ import {
   QUARANTINE_TAG_KEY,
   type RemediationStatus,
   type RemediationWorkflow,
+  STATE_MACHINE_OF_WORKFLOW,
 } from '../../lambdas/contracts/notifications-config';
 import { acknowledgeNag, iam5ResourceFinding } from '../nag';
 
@@ -618,6 +620,14 @@ export class Remediation extends Construct {
       'quarantine-node': this.quarantineNode,
       ...(this.retrainOnDrift ? { 'retrain-on-drift': this.retrainOnDrift } : {}),
     };
+  }
+
+  /**
+   * The state machine that runs a router workflow (STATE_MACHINE_OF_WORKFLOW), undefined when it
+   * is not deployed (retrain without a configured pipeline).
+   */
+  stateMachineFor(workflow: Workflow): sfn.StateMachine | undefined {
+    return this.stateMachines[STATE_MACHINE_OF_WORKFLOW[workflow]];
   }
 
   /** Lets `grantee` (the router) start every workflow. */

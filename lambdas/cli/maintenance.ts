@@ -14,14 +14,13 @@ import {
   parseDurationFlag,
   parseInstantFlag,
   parseMatcher,
-  parseOptions,
   resolveTarget,
-  runOperator,
   TARGET_HELP,
   TARGET_OPTIONS,
-  table,
   UsageError,
 } from './operator';
+import { flagsOnly, type OptionValues, runCommand } from './options';
+import { printList } from './table';
 
 /**
  * `fleetwatch maintenance add|list`: run-time maintenance windows in the incidents table. The
@@ -43,6 +42,8 @@ existing one replaces it.
 
   --match      scope: label=value, label!=value, label=~regex, label!~regex (all must fit)
   --duration   30m, 2h, 1h30m, 1d (or ISO 8601, PT2H)
+  --stack      home stack name (default: $FLEETWATCH_STACK_NAME): add also puts CloudWatch alarm
+               mute rules for the stack's anomaly alarms in scope (never its pipeline alarms)
 ${TARGET_HELP}
 
 Exit status: 0 ok, 2 bad input (the message names the flag), 1 unexpected failure.`;
@@ -57,31 +58,29 @@ const OPTIONS = {
   cron: { type: 'string' },
   rrule: { type: 'string' },
   tz: { type: 'string' },
+  stack: { type: 'string' },
 } as const;
 
-type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>['values'];
+type Values = OptionValues<typeof OPTIONS>;
 
 /** How far ahead `list` looks for the next occurrence. */
 const LOOKAHEAD_MS = 400 * 86_400_000;
 
 export function runMaintenance(args: string[], io: CliIo, given?: OperatorContext): Promise<number> {
-  return runOperator('maintenance', io, given, async (ctx) => {
-    const [sub, ...rest] = args;
-    const { values, positionals } = parseOptions(rest, OPTIONS);
-    if (sub === undefined || sub === '--help' || sub === '-h' || values.help) {
-      (sub === undefined ? io.stderr : io.stdout)(`${MAINTENANCE_USAGE}\n`);
-      return sub === undefined ? 2 : 0;
-    }
-    if (positionals.length > 0) throw new UsageError(`${sub}: unexpected argument "${positionals[0]}"`);
-    switch (sub) {
-      case 'add':
-        return add(values, ctx);
-      case 'list':
-        return list(values, ctx);
-      default:
-        throw new UsageError(`unknown subcommand "${sub}"; allowed: add, list`);
-    }
-  });
+  return runCommand(
+    {
+      name: 'maintenance',
+      usage: MAINTENANCE_USAGE,
+      options: OPTIONS,
+      subcommands: {
+        add: flagsOnly(add),
+        list: flagsOnly(list),
+      },
+    },
+    args,
+    io,
+    given,
+  );
 }
 
 function durationFlag(text: string): string {
@@ -205,9 +204,33 @@ async function add(values: Values, ctx: OperatorContext): Promise<number> {
   const target = resolveTarget(values, ctx);
   const window = windowFromFlags(values, ctx.nowMs());
   const id = windowId(window.name ?? '');
-  await ctx.makeDeps(target).calendar.putMaintenanceWindow(id, window);
-  if (values.json) ctx.io.stdout(`${JSON.stringify({ id, ...window })}\n`);
-  else ctx.io.stdout(`Maintenance window ${id} added: ${schedule(window)}, scope ${scopeText(window)}\n`);
+  const deps = ctx.makeDeps(target);
+  await deps.calendar.putMaintenanceWindow(id, window);
+  // The router mutes the window's alerts from the table alone; the mute rules hold back the
+  // anomaly alarms' own actions too (the same calendar, docs/configuration.md).
+  const muter = deps.alarmMutes?.(values.stack);
+  let mutes: Awaited<ReturnType<NonNullable<typeof muter>['muteWindow']>> | undefined;
+  try {
+    mutes = await muter?.muteWindow(id, window, ctx.nowMs());
+  } catch (e) {
+    ctx.io.stderr(
+      `fleetwatch maintenance: window ${id} added, but its alarm mute rules failed: ${(e as Error).message}\n`,
+    );
+    return 1;
+  }
+  if (values.json) {
+    ctx.io.stdout(`${JSON.stringify({ id, ...window, ...(mutes ? { muteRules: mutes } : {}) })}\n`);
+    return 0;
+  }
+  ctx.io.stdout(`Maintenance window ${id} added: ${schedule(window)}, scope ${scopeText(window)}\n`);
+  if (muter === undefined)
+    ctx.io.stdout('No alarm mute rule put: name the stack with --stack or $FLEETWATCH_STACK_NAME.\n');
+  else if (mutes !== undefined)
+    ctx.io.stdout(
+      mutes.rules.length > 0
+        ? `Alarm mute rules ${mutes.rules.join(', ')} mute ${mutes.alarms.length} anomaly alarm(s).\n`
+        : `No alarm mute rule put: ${mutes.skipped ?? 'nothing in scope'}.\n`,
+    );
   return 0;
 }
 
@@ -236,19 +259,11 @@ async function list(values: Values, ctx: OperatorContext): Promise<number> {
   const windows = (await ctx.makeDeps(target).calendar.maintenanceWindows()).sort((a, b) =>
     (a.name ?? '').localeCompare(b.name ?? ''),
   );
-  if (values.json) {
-    ctx.io.stdout(`${JSON.stringify(windows.map((w) => ({ ...w, next: nextOccurrence(w, nowMs) })))}\n`);
-    return 0;
-  }
-  if (windows.length === 0) {
-    ctx.io.stdout('No maintenance windows added with the CLI (config.maintenance is not listed here).\n');
-    return 0;
-  }
-  ctx.io.stdout(
-    table(
-      ['NAME', 'SCHEDULE', 'SCOPE', 'NEXT'],
-      windows.map((w) => [w.name ?? '-', schedule(w), scopeText(w), nextOccurrence(w, nowMs)]),
-    ),
-  );
-  return 0;
+  return printList(ctx.io, windows, {
+    json: values.json,
+    toJson: (all) => all.map((w) => ({ ...w, next: nextOccurrence(w, nowMs) })),
+    empty: 'No maintenance windows added with the CLI (config.maintenance is not listed here).',
+    header: ['NAME', 'SCHEDULE', 'SCOPE', 'NEXT'],
+    row: (w) => [w.name ?? '-', schedule(w), scopeText(w), nextOccurrence(w, nowMs)],
+  });
 }

@@ -39,6 +39,8 @@ export const ENV = {
   stopJobStateMachineArn: 'FLEETWATCH_STOP_JOB_STATE_MACHINE_ARN',
   quarantineNodeStateMachineArn: 'FLEETWATCH_QUARANTINE_NODE_STATE_MACHINE_ARN',
   retrainStateMachineArn: 'FLEETWATCH_RETRAIN_STATE_MACHINE_ARN',
+  /** The home stack's name (config.name): the CLI's default --stack (alarm mute rules of `maintenance add`). */
+  stackName: 'FLEETWATCH_STACK_NAME',
   /** The login name: the CLI's default --author / actor in incident history. */
   user: 'USER',
   /** Standard AWS variable honoured by every SDK client we build (local emulators). */

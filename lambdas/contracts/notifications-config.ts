@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAUSES, SEVERITIES } from './finding';
+import type { Workflow } from './incident';
 
 /**
  * The `notifications` section of the FleetWatch configuration: who receives which severity, with
@@ -174,6 +175,26 @@ export const APPROVAL_DENIED_ERROR = 'FleetWatch.Denied';
 /** The remediation workflows, by the name used in state machine ids, audit entries and docs. */
 export const REMEDIATION_WORKFLOWS = ['stop-training-job', 'quarantine-node', 'retrain-on-drift'] as const;
 export type RemediationWorkflow = (typeof REMEDIATION_WORKFLOWS)[number];
+
+/**
+ * The ONE mapping from the router's workflow names (incident.ts WORKFLOWS: remediation policies,
+ * incident audit) to the state machine that runs each (REMEDIATION_WORKFLOWS), and the
+ * environment variable (env.ts ENV) carrying that machine's ARN to the router. Infra
+ * (Remediation.stateMachineFor) and the wiring read it; test/infra/remediation-names.test.ts
+ * checks every policy workflow has its state machine and ARN in the stack.
+ */
+export const STATE_MACHINE_OF_WORKFLOW = {
+  'stop-job': 'stop-training-job',
+  'quarantine-node': 'quarantine-node',
+  retrain: 'retrain-on-drift',
+} as const satisfies Record<Workflow, RemediationWorkflow>;
+
+/** ENV keys (env.ts) of the state machine ARN of each router workflow. */
+export const STATE_MACHINE_ARN_ENV_OF_WORKFLOW = {
+  'stop-job': 'stopJobStateMachineArn',
+  'quarantine-node': 'quarantineNodeStateMachineArn',
+  retrain: 'retrainStateMachineArn',
+} as const satisfies Record<Workflow, string>;
 
 /** Tag key put on a quarantined instance; its value is the incident id. */
 export const QUARANTINE_TAG_KEY = 'fleetwatch:quarantine';

@@ -1,12 +1,13 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CloudWatchAlarmMuteRules } from '../adapters/cloudwatch/alarm-mute-rules';
 import { DynamoDbCalendarStore } from '../adapters/dynamodb/calendar-store';
 import { DynamoDbIncidentStore } from '../adapters/dynamodb/incident-store';
 import { ENV } from '../contracts/env';
 import { fingerprintOfId } from '../contracts/incident';
 import { REMEDIATION_ITEM_ATTRIBUTES as ITEM } from '../contracts/notifications-config';
 import type { CalendarStore, IncidentStore } from '../core/ports';
-import { dynamoDocumentClient, sfnClient } from './clients';
+import { cloudWatchClient, dynamoDocumentClient, sfnClient } from './clients';
 import { readEnv } from './env';
 
 /**
@@ -34,7 +35,15 @@ export interface OperatorDeps {
   readonly incidents: IncidentStore;
   readonly calendar: CalendarStore;
   readonly approvals: RemediationApprovals;
+  /**
+   * CloudWatch alarm mute rules for the anomaly alarms of a stack (`maintenance add`): the stack
+   * named by --stack, else $FLEETWATCH_STACK_NAME; undefined when neither names one.
+   */
+  readonly alarmMutes?: (stackName: string | undefined) => AlarmMuter | undefined;
 }
+
+/** Puts the mute rules of a run-time maintenance window (adapters/cloudwatch/alarm-mute-rules.ts). */
+export type AlarmMuter = Pick<CloudWatchAlarmMuteRules, 'muteWindow'>;
 
 export interface OperatorTarget {
   readonly table: string;
@@ -59,6 +68,12 @@ export function makeOperatorDeps(target: OperatorTarget): OperatorDeps {
     incidents: new DynamoDbIncidentStore(doc, target.table),
     calendar: new DynamoDbCalendarStore(doc, target.table),
     approvals: new SfnTaskTokenApprovals(doc, sfnClient(target.region), target.table),
+    alarmMutes: (stackName) => {
+      const stack = stackName ?? readEnv(ENV.stackName);
+      return stack === undefined || stack === ''
+        ? undefined
+        : new CloudWatchAlarmMuteRules(cloudWatchClient(target.region), stack, target.region);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Workflow } from '../../contracts/incidents-config';
+import { STATE_MACHINE_OF_WORKFLOW } from '../../contracts/notifications-config';
 import type { RemediationStarter } from '../../core/ports';
 import { errorName } from '../aws-retry';
 
@@ -20,7 +21,10 @@ import { errorName } from '../aws-retry';
 export class SfnRemediationStarter implements RemediationStarter {
   constructor(
     private readonly sfn: SFNClient,
-    /** By workflow; retrain is absent when no retrain pipeline is configured. */
+    /**
+     * By router workflow (the ARN of STATE_MACHINE_OF_WORKFLOW[workflow], wired from the env var
+     * STATE_MACHINE_ARN_ENV_OF_WORKFLOW[workflow]); retrain is absent without a retrain pipeline.
+     */
     private readonly stateMachineArns: Readonly<Partial<Record<Workflow, string>>>,
     private readonly incidentsTable: string,
   ) {}
@@ -33,7 +37,7 @@ export class SfnRemediationStarter implements RemediationStarter {
     const stateMachineArn = this.stateMachineArns[workflow];
     if (stateMachineArn === undefined) {
       throw new Error(
-        `No state machine for remediation workflow "${workflow}" in this stack (retrain needs notifications.remediation.retrainPipelineName)`,
+        `No state machine for remediation workflow "${workflow}" (${STATE_MACHINE_OF_WORKFLOW[workflow]}) in this stack (retrain needs notifications.remediation.retrainPipelineName)`,
       );
     }
     const name = executionNameOf(executionName);
