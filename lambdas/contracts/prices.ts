@@ -16,6 +16,23 @@ export const PRICES_USD = {
   /** Lambda arm64, per GB-second, and per request. */
   lambdaArmGbSecond: 0.0000133334,
   lambdaRequest: 0.2 / 1_000_000,
+  /**
+   * The figures below (used by bench/cost.bench.ts) are us-east-1 list prices as remembered by the
+   * author, as of 2025, NOT verified against the pricing pages at the time of writing (aws-facts.md
+   * has no S3, SQS, SNS or DynamoDB prices yet). Free tiers are not subtracted.
+   */
+  /** S3 Standard PUT, COPY, POST and LIST requests: $0.005 per 1,000 (aws.amazon.com/s3/pricing). */
+  s3PutOrListRequest: 0.005 / 1_000,
+  /** S3 Standard GET and other reads: $0.0004 per 1,000. */
+  s3GetRequest: 0.0004 / 1_000,
+  /** SQS standard queue, per request (each 64 KiB chunk of a payload is one): $0.40 per million. */
+  sqsRequest: 0.4 / 1_000_000,
+  /** SNS standard topic publish, per request (64 KiB chunks): $0.50 per million; SQS deliveries free. */
+  snsPublish: 0.5 / 1_000_000,
+  /** DynamoDB on-demand, per write request unit (1 KiB): $0.625 per million (after the Nov 2024 cut). */
+  dynamoDbWriteRequestUnit: 0.625 / 1_000_000,
+  /** DynamoDB on-demand, per read request unit (4 KiB strongly consistent): $0.125 per million. */
+  dynamoDbReadRequestUnit: 0.125 / 1_000_000,
 } as const;
 
 /** Hours in an average month, as AWS bills. */
