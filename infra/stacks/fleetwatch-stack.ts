@@ -20,6 +20,7 @@ import { IncidentRouter } from '../constructs/incident-router';
 import { IncidentsTable } from '../constructs/incidents-table';
 import { InvocationSchedules } from '../constructs/invocation-schedules';
 import { JobEventIngress } from '../constructs/job-event-ingress';
+import { grantWriteUsageRecords, KpiFunction, withNorthStarAlarm } from '../constructs/kpi-function';
 import { NotificationTopics } from '../constructs/notification-topics';
 import { PipelineAlarms, type WatchedResources } from '../constructs/pipeline-alarms';
 import { Remediation } from '../constructs/remediation';
@@ -74,6 +75,8 @@ export class FleetWatchStack extends Stack {
   readonly incidentRouter: IncidentRouter;
   /** S3 bucket of detector state (baselines, per-series memory), written by the collector's detection run. */
   readonly detectionState: DetectionState;
+  /** compute-kpis (hourly): goodput and supporting KPIs as EMF, goodput-drop findings. */
+  readonly kpis: KpiFunction;
   /** Alarms on FleetWatch itself (heartbeat, lag, DLQs, Lambda errors, state machines), to the page/ticket topics. */
   readonly pipelineAlarms: PipelineAlarms;
   /** Fleet overview, GPU health, jobs and SLA, incidents, model drift and health dashboards. */
@@ -201,8 +204,10 @@ export class FleetWatchStack extends Stack {
       description: `FleetWatch: reconcile training jobs every ${config.jobs.reconcileEveryMinutes} min`,
     });
 
+    // The configured anomaly alarms plus the north-star goodput alarm (routed the same way).
+    const anomalyAlarmList = withNorthStarAlarm(config.anomalyAlarms);
     this.anomalyAlarms = new AnomalyAlarms(this, 'AnomalyAlarms', {
-      alarms: config.anomalyAlarms,
+      alarms: anomalyAlarmList,
       maintenance: config.maintenance,
       encryptionKey: key,
     });
@@ -232,6 +237,17 @@ export class FleetWatchStack extends Stack {
     );
     this.collectGpuMetrics.function.addEnvironment(ENV.findingsQueueUrl, this.findingsQueue.queueUrl);
 
+    // KPIs (issue 6): the detection run records usage per window; compute-kpis reads it hourly.
+    grantWriteUsageRecords(this.collectGpuMetrics, this.detectionState.bucket, key);
+    this.kpis = new KpiFunction(this, 'Kpis', {
+      bucket: this.detectionState.bucket,
+      stores: this.stores,
+      findingsQueue: this.findingsQueue,
+      schedules: this.schedules,
+      encryptionKey: key,
+      logRetention: config.retention.logDays as logs.RetentionDays,
+    });
+
     this.incidents = new IncidentsTable(this, 'Incidents', { encryptionKey: key });
     this.notificationTopics = new NotificationTopics(this, 'Notifications', {
       encryptionKey: key,
@@ -256,7 +272,7 @@ export class FleetWatchStack extends Stack {
       settings: {
         stackName: this.stackName,
         incidents: config.incidents,
-        anomalyAlarms: config.anomalyAlarms,
+        anomalyAlarms: anomalyAlarmList,
         maintenance: config.maintenance,
       },
       incidentsTable: this.incidents,
@@ -293,6 +309,7 @@ export class FleetWatchStack extends Stack {
         this.ingestJobEvents,
         this.reconcileJobs,
         ...(this.driftCheck ? [this.driftCheck.function] : []),
+        this.kpis.function,
         this.incidentRouter.route,
         this.incidentRouter.sweep,
       ].map((f) => f.function),

@@ -212,6 +212,23 @@ export const OPS_METRICS = {
     'Count',
     'Checkpoint prefix listings that failed (the remembered value is kept)',
   ),
+  // KPI usage records (detection run writes them, compute-kpis reads them)
+  usageRecordsWritten: metric(
+    'UsageRecordsWritten',
+    'Count',
+    'Per-window KPI usage records written by the detection run',
+  ),
+  usageRecordsFailed: metric(
+    'UsageRecordsFailed',
+    'Count',
+    'Per-window KPI usage records that could not be written (goodput misses that window)',
+  ),
+  usageRecordsUnreadable: metric(
+    'UsageRecordsUnreadable',
+    'Count',
+    'KPI usage records compute-kpis could not read (missing or corrupt), by reason',
+    ['Reason'],
+  ),
   // route-incidents (the router emits these; the dashboards read them)
   incidentsOpened: metric('IncidentsOpened', 'Count', 'Incidents opened (new fingerprint)', ['Severity']),
   incidentsSuppressed: metric(

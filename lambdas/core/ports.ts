@@ -349,3 +349,14 @@ export interface RemediationStarter {
 export interface ChangeLog {
   changesSince(sinceMs: number): Promise<import('../contracts/calendar').KnownChange[]>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// KPI usage records: the detection run records each window's usage (lambdas/core/kpi/window-usage.ts)
+
+/**
+ * Keeps one usage record per detection window; the KPI Lambda reads them back through UsageSource
+ * and NodeInventory. Recording the same window twice replaces the first record.
+ */
+export interface UsageRecorder {
+  record(usage: import('./kpi/window-usage').WindowUsageRecord): Promise<void>;
+}

@@ -2,6 +2,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { MAX_EXCLUDED_TIME_RANGES } from '../../infra/constructs/anomaly-alarms';
+import { NORTH_STAR_ALARM_NAME } from '../../infra/constructs/kpi-function';
 import { pipelineAlarmNamePrefix } from '../../infra/constructs/pipeline-alarms';
 import { exampleConfig, synthFleetWatch } from './support/synth';
 
@@ -206,19 +207,22 @@ describe('maintenance windows beyond the CloudWatch limit', () => {
     });
   });
 
-  it('without anomaly alarms, creates no detector or alarm but keeps the findings queue', () => {
+  it('without anomaly alarms, creates only the north-star detector and alarm and keeps the findings queue', () => {
     const { home: none } = synthFleetWatch(
       exampleConfig((c) => {
         c.anomalyAlarms = [];
       }),
       { nag: false },
     );
-    none.resourceCountIs('AWS::CloudWatch::AnomalyDetector', 0);
+    // The north-star goodput alarm (kpi-function.ts) is always there.
+    none.resourceCountIs('AWS::CloudWatch::AnomalyDetector', 1);
     // The pipeline alarms on FleetWatch itself (infra/constructs/pipeline-alarms.ts) remain.
     const alarmNames = Object.values(none.findResources('AWS::CloudWatch::Alarm')).map((r) =>
       String(r.Properties.AlarmName),
     );
-    expect(alarmNames.filter((n) => !n.startsWith(pipelineAlarmNamePrefix('FleetWatch')))).toEqual([]);
+    expect(alarmNames.filter((n) => !n.startsWith(pipelineAlarmNamePrefix('FleetWatch')))).toEqual([
+      `FleetWatch-anomaly-${NORTH_STAR_ALARM_NAME}`,
+    ]);
     none.hasOutput('FindingsQueueUrl', Match.anyValue());
   });
 });

@@ -105,6 +105,11 @@ describe('cdk-nag AwsSolutions', () => {
         'FleetWatch/DetectionState/Bucket: AwsSolutions-S1',
         // Detector state objects under detect/ (the collector runs detection).
         'FleetWatch/CollectGpuMetrics: AwsSolutions-IAM5[Resource::<DetectionStateBucket43BA1E75.Arn>/detect/*]',
+        // KPIs (issue 6): compute-kpis reads the usage records the collector's detection run writes.
+        ...fn('FleetWatch/Kpis/ComputeKpis'),
+        'FleetWatch/Kpis/ComputeKpis: AwsSolutions-IAM5[Resource::<DetectionStateBucket43BA1E75.Arn>/kpi/usage/*]',
+        'FleetWatch/CollectGpuMetrics: AwsSolutions-IAM5[Resource::<DetectionStateBucket43BA1E75.Arn>/kpi/usage/*]',
+        'FleetWatch/Schedules/Role: AwsSolutions-IAM5[Resource::<KpisComputeKpisFunction597FDB91.Arn>:*]',
         'FleetWatch/TelemetrySink: CloudFormation-Validate::W3697',
         'FleetWatch-Forwarder-us-west-2/TrainingJobEvents/ForwardingDlq: AwsSolutions-SQS3',
       ].sort(),

@@ -45,20 +45,24 @@ describe('FleetWatch home stack: environment and inventory', () => {
       'AWS::SQS::QueuePolicy': 5,
       // Job state changes, anomaly alarm state changes.
       'AWS::Events::Rule': 2,
-      // One detector per configured anomaly alarm (two in the example).
-      'AWS::CloudWatch::AnomalyDetector': 2,
-      // Two anomaly alarms + 17 pipeline alarms (heartbeat, lag, data lost, publish and notify
+      // One detector per configured anomaly alarm (two in the example) + the north-star goodput.
+      'AWS::CloudWatch::AnomalyDetector': 2 + 1,
+      // Three anomaly alarms + 18 pipeline alarms (heartbeat, lag, data lost, publish and notify
       // failures, and one per function, DLQ and state machine).
-      'AWS::CloudWatch::Alarm': 2 + 17,
-      // collect, ingest, reconcile, route-incidents, sweep-incidents (no drift endpoints configured).
-      'AWS::Lambda::Function': 5,
+      'AWS::CloudWatch::Alarm': 3 + 18,
+      // The example's one-off maintenance window mutes the fleet-facing (anomaly) alarms.
+      'AWS::CloudWatch::AlarmMuteRule': 1,
+      // collect, ingest, reconcile, route-incidents, sweep-incidents, compute-kpis (no drift
+      // endpoints configured).
+      'AWS::Lambda::Function': 6,
       'AWS::Lambda::EventSourceMapping': 2,
-      'AWS::Lambda::EventInvokeConfig': 3,
+      'AWS::Lambda::EventInvokeConfig': 4,
       // One per function + the state machines' encrypted execution log group.
-      'AWS::Logs::LogGroup': 5 + 1,
-      'AWS::IAM::Role': 9,
-      'AWS::IAM::Policy': 14,
-      'AWS::Scheduler::Schedule': 3,
+      'AWS::Logs::LogGroup': 6 + 1,
+      'AWS::IAM::Role': 10,
+      'AWS::IAM::Policy': 16,
+      // collect, reconcile, sweep, compute-kpis.
+      'AWS::Scheduler::Schedule': 4,
       // page / ticket / info, with the example's email subscriptions.
       'AWS::SNS::Topic': 3,
       'AWS::SNS::TopicPolicy': 3,

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { NORTH_STAR_ALARM_NAME } from '../../infra/constructs/kpi-function';
 import { ENV } from '../../lambdas/contracts/env';
 import { decodeRouterSettings, routerConfigSchema } from '../../lambdas/wiring/router';
 import { exampleConfig, synthFleetWatch } from './support/synth';
@@ -54,9 +55,11 @@ describe('IncidentRouter', () => {
       JSON.parse(decodeRouterSettings(String(vars[ENV.routerConfig]))),
     );
     expect(settings.stackName).toBe(stack.stackName);
-    expect(settings.anomalyAlarms.map((a) => a.name)).toEqual(
-      exampleConfig().anomalyAlarms.map((a) => a.name),
-    );
+    // The configured anomaly alarms + the north-star goodput alarm the stack adds (kpi-function.ts).
+    expect(settings.anomalyAlarms.map((a) => a.name)).toEqual([
+      ...exampleConfig().anomalyAlarms.map((a) => a.name),
+      NORTH_STAR_ALARM_NAME,
+    ]);
     for (const name of [
       ENV.incidentsTable,
       ENV.deadLetterQueueUrl,

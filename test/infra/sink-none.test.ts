@@ -22,17 +22,18 @@ describe('FleetWatch with sink.kind "none"', () => {
 
   it('keeps the rest of the foundation', () => {
     home.resourceCountIs('AWS::DynamoDB::Table', 3); // state, jobs, incidents
-    home.resourceCountIs('AWS::Lambda::Function', 5); // + route-incidents, sweep-incidents
-    home.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    home.resourceCountIs('AWS::Lambda::Function', 6); // + route-incidents, sweep-incidents, compute-kpis
+    home.resourceCountIs('AWS::Scheduler::Schedule', 4);
     // Job events, schedule DLQ, findings queue and its DLQ.
     home.resourceCountIs('AWS::SQS::Queue', 5);
   });
 
   it('tells every function FLEETWATCH_SINK=none, without Timestream settings', () => {
     const all = Object.values(home.findResources('AWS::Lambda::Function'));
-    // The incident router's two functions write no telemetry and get no sink settings at all.
+    // The incident router's two functions and compute-kpis write no telemetry and get no sink
+    // settings at all.
     const functions = all.filter((fn) => ENV.runtimeConfig in (fn.Properties.Environment.Variables ?? {}));
-    expect(all).toHaveLength(5);
+    expect(all).toHaveLength(6);
     expect(functions).toHaveLength(3);
     for (const fn of all)
       expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.timestreamDatabase);

@@ -1,5 +1,6 @@
-import type { JobUsage, NodeWindow, TimeWindow } from '../../core/kpi/goodput';
-import type { NodeInventory, UsageSource } from '../../core/ports';
+import type { InputIssue, JobUsage, NodeWindow, TimeWindow } from '../../core/kpi/goodput';
+import { mergeUsageRecords, type WindowUsageRecord } from '../../core/kpi/window-usage';
+import type { NodeInventory, UsageRecorder, UsageSource } from '../../core/ports';
 
 const overlaps = (a: TimeWindow, startMs: number, endMs: number) => a.startMs < endMs && a.endMs > startMs;
 
@@ -45,5 +46,45 @@ export class InMemoryNodeInventory implements NodeInventory {
 
   async nodes(startMs: number, endMs: number): Promise<NodeWindow[]> {
     return structuredClone(this.windows.get(`${startMs}-${endMs}`) ?? []);
+  }
+}
+
+/**
+ * In-memory usage records: the detection run's UsageRecorder and the KPI Lambda's UsageSource and
+ * NodeInventory in one object, with the same merge as the S3 store (mergeUsageRecords). Give the
+ * same instance to detectWindow (deps.usage) and computeKpis (deps.usage and deps.inventory), in
+ * tests and in the simulator. Merge issues (invalid windows) are kept in `issues`.
+ */
+export class InMemoryUsageRecords implements UsageRecorder, UsageSource, NodeInventory {
+  private readonly records = new Map<number, WindowUsageRecord>();
+  readonly issues: InputIssue[] = [];
+
+  /** Stores the window's record; recording the same window start again replaces it. */
+  async record(usage: WindowUsageRecord): Promise<void> {
+    this.records.set(usage.window.startMs, structuredClone(usage));
+  }
+
+  /** Every stored record, oldest window first. */
+  all(): WindowUsageRecord[] {
+    return [...this.records.values()]
+      .sort((a, b) => a.window.startMs - b.window.startMs)
+      .map((r) => structuredClone(r));
+  }
+
+  async usage(startMs: number, endMs: number): Promise<JobUsage[]> {
+    return this.merged(startMs, endMs).jobs;
+  }
+
+  async nodes(startMs: number, endMs: number): Promise<NodeWindow[]> {
+    return this.merged(startMs, endMs).nodes;
+  }
+
+  private merged(startMs: number, endMs: number) {
+    const inRange = [...this.records.values()].filter(
+      (r) => r.window.startMs < endMs && r.window.endMs > startMs,
+    );
+    const m = mergeUsageRecords(inRange, startMs, endMs);
+    this.issues.push(...m.issues);
+    return structuredClone(m);
   }
 }

@@ -67,6 +67,9 @@ export function synthFleetWatch(config: FleetWatchConfig, options: SynthOptions 
     outdir,
     context: {
       ...CDK_JSON_CONTEXT,
+      // Mute rules and excluded ranges depend on "now" (ended windows get none): pin it so the
+      // example config's one-off maintenance window is always in the future.
+      'fleetwatch:synthTime': '2026-11-24T00:00:00Z',
       // An empty list of stacks to bundle makes CDK skip esbuild (the asset is a placeholder).
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
