@@ -178,6 +178,25 @@ export class SimulatedMetricSource implements MetricSource {
     const periodMs = q.periodSeconds * 1000;
     // A minute is visible once t + delay has passed; a period only counts minutes that are.
     const visibleBefore = this.sim.nowMs - this.delayMs + 1;
+    if (periodMs === MINUTE_MS && q.series.namespace === SIMULATOR_NAMESPACE) {
+      // Fast path for the collector's 60 s DCGM queries: one value per visible minute, no
+      // per-period buffer or reader closure (the aggregate of one sample is the sample, except
+      // SampleCount, which is 1).
+      const resolved = this.resolveGpuSeries(q.series, req.region);
+      if (resolved === undefined) return EMPTY;
+      const { gpu, signal } = resolved;
+      const timestamps: number[] = [];
+      const values: number[] = [];
+      const end = Math.min(req.endMs, visibleBefore);
+      for (let m = req.startMs - (req.startMs % MINUTE_MS); m < end; m += MINUTE_MS) {
+        if (m < req.startMs) continue;
+        const value = cache.get(gpu, m)?.[signal];
+        if (value === undefined) continue;
+        timestamps.push(m);
+        values.push(q.stat === 'SampleCount' ? 1 : value);
+      }
+      return { timestamps, values };
+    }
     const per = this.minuteReader(req.region, q, cache);
     if (per === undefined) return EMPTY;
     const timestamps: number[] = [];

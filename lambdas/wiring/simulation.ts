@@ -13,9 +13,7 @@ import { InMemoryCalendarStore } from '../adapters/memory/calendar-store';
 import { InMemoryDeadLetters } from '../adapters/memory/dead-letters';
 import { InMemoryFindingsPublisher } from '../adapters/memory/findings';
 import { InMemoryIncidentStore } from '../adapters/memory/incident-store';
-import { InMemoryJobQueries } from '../adapters/memory/job-queries';
 import { InMemoryJobStore } from '../adapters/memory/job-store';
-import { RecordingLog, RecordingOpsMetrics } from '../adapters/memory/observability';
 import { RecordingRemediationStarter } from '../adapters/memory/remediation';
 import { InMemoryStateStore } from '../adapters/memory/state-store';
 import { InMemoryTelemetrySink } from '../adapters/memory/telemetry-sink';
@@ -32,8 +30,17 @@ import type { Severity } from '../contracts/finding';
 import type { Incident } from '../contracts/incident';
 import type { IncidentsConfig } from '../contracts/incidents-config';
 import type { Notification } from '../contracts/notification';
-import type { CalendarStore, FindingsPublisher, IncidentStore, Notifier, StateStore } from '../core/ports';
-import { type Clock, MINUTE_MS } from '../core/time';
+import type { GpuSample, TrainingJobState } from '../core/model';
+import type {
+  CalendarStore,
+  FindingsPublisher,
+  IncidentStore,
+  Log,
+  Notifier,
+  OpsMetrics,
+  StateStore,
+} from '../core/ports';
+import { type Clock, HOUR_MS, MINUTE_MS } from '../core/time';
 import type { FaultTruth } from '../sim/faults';
 import { type MaintenanceInterval, simulatorFleets, simulatorProfile } from '../sim/index';
 import { renderReport } from '../sim/report';
@@ -95,6 +102,31 @@ export interface SimulationOptions {
   readonly onNotification?: (n: DeliveredNotification) => void;
   /** @default 'memory' */
   readonly backend?: SimulationBackend;
+  /**
+   * Called once per collection window with exactly what detection got (benchmarks run shadow
+   * detectors on it, e.g. bench/naive-detector.ts). Observers must not mutate what they receive.
+   */
+  readonly observers?: readonly SimulationObserver[];
+}
+
+/** What one collection + detection window saw. */
+export interface SimulationWindow {
+  /** Virtual time of the run, epoch ms. */
+  readonly nowMs: number;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  /** The samples the collector committed this run (detection's input). */
+  readonly samples: readonly GpuSample[];
+  /** Job states in the job store: active ones plus those changed since windowStartMs. */
+  readonly jobs: readonly TrainingJobState[];
+  /** Scheduler truth: the job holding a GPU at a minute (what pod labels give dcgm-exporter on k8s). */
+  readonly jobOnGpu: (node: string, gpu: string, minuteMs: number) => string | undefined;
+  /** Maintenance intervals of the scenario (an observer without a calendar ignores them). */
+  readonly maintenance: readonly MaintenanceInterval[];
+}
+
+export interface SimulationObserver {
+  onWindow(window: SimulationWindow): void | Promise<void>;
 }
 
 export interface SimulationResult {
@@ -255,7 +287,7 @@ function countCalls(client: unknown, service: string, counts: Record<string, num
 
 const MOTO_ENV = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const;
 
-async function motoBackend(region: string, clock: Clock, log: RecordingLog): Promise<Backend> {
+async function motoBackend(region: string, clock: Clock, log: Log): Promise<Backend> {
   const server: MotoServer = await startMoto();
   const saved = Object.fromEntries(MOTO_ENV.map((k) => [k, process.env[k]]));
   // Only ever talks to the local emulator: throwaway credentials, never the caller's.
@@ -394,6 +426,37 @@ async function motoBackend(region: string, clock: Clock, log: RecordingLog): Pro
   }
 }
 
+/**
+ * The run's Log and OpsMetrics: nothing reads the collector's and detector's info/debug lines or
+ * the metric stream of a simulation, and over a month they are millions of objects. Warnings and
+ * errors are counted by message; the first ones are kept for debugging.
+ */
+class SimulationLog implements Log {
+  readonly kept: { level: 'warn' | 'error'; message: string; attributes: Record<string, unknown> }[] = [];
+  readonly counts = new Map<string, number>();
+  debug(): void {}
+  info(): void {}
+  warn(message: string, attributes: Record<string, unknown> = {}): void {
+    this.record('warn', message, attributes);
+  }
+  error(message: string, attributes: Record<string, unknown> = {}): void {
+    this.record('error', message, attributes);
+  }
+  private record(level: 'warn' | 'error', message: string, attributes: Record<string, unknown>): void {
+    const key = `${level}: ${message}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    if (this.kept.length < 200) this.kept.push({ level, message, attributes });
+  }
+}
+
+/** Sums per metric (the recording adapter keeps every data point). */
+class SummingOpsMetrics implements OpsMetrics {
+  readonly totals = new Map<string, number>();
+  count(metric: string, value: number): void {
+    this.totals.set(metric, (this.totals.get(metric) ?? 0) + value);
+  }
+}
+
 /** Wraps the backend's notifier to record each delivery at virtual time. */
 class VirtualTimeNotifier implements Notifier {
   readonly delivered: DeliveredNotification[] = [];
@@ -431,15 +494,19 @@ export async function runSimulation(
   const { runtime, incidents, maintenance } = configForScenario(scenario, sim.maintenance);
   let nowMs = sim.nowMs;
   const clock: Clock = { now: () => nowMs };
-  const log = new RecordingLog();
-  const ops = new RecordingOpsMetrics();
+  const log = new SimulationLog();
+  const ops = new SummingOpsMetrics();
   const calls = emptyApiCalls();
   const delayMs = options.publishDelayMs ?? 2 * MINUTE_MS;
   const homeRegion = scenario.fleet[0]?.region ?? 'us-east-1';
   const backend =
     (options.backend ?? 'memory') === 'moto' ? await motoBackend(homeRegion, clock, log) : memoryBackend();
   try {
-    const sink = new InMemoryTelemetrySink();
+    // Rewrites only reach minutes inside the backfill horizon (the watermark never moves back
+    // further); keep an hour more than that so a month-long run holds ~1 day of samples, not 30.
+    const sink = new InMemoryTelemetrySink({
+      retainMs: (runtime.collection.backfillHorizonHours + 1) * HOUR_MS,
+    });
     const jobStore = new InMemoryJobStore();
     const notifier = new VirtualTimeNotifier(backend.notifier, clock, options.onNotification);
 
@@ -465,7 +532,7 @@ export async function runSimulation(
       clock,
       config: runtime,
       state: backend.detectState,
-      jobs: new InMemoryJobQueries(jobStore),
+      jobs: jobStore,
       progress: new SimulatedJobProgress(sim, { delayMs, calls }),
       checkpoints: new SimulatedCheckpoints(sim, { calls }),
       findings: backend.findings,
@@ -483,6 +550,13 @@ export async function runSimulation(
     };
 
     const cadenceMs = runtime.collection.cadenceMinutes * MINUTE_MS;
+    const nodeByHost = new Map(sim.fleet.nodes.map((n) => [n.hostname, n]));
+    const jobOnGpu = (node: string, gpu: string, minuteMs: number): string | undefined => {
+      const n = nodeByHost.get(node);
+      const g = Number(gpu);
+      if (n === undefined || !Number.isInteger(g) || g < 0 || g >= n.gpuCount) return undefined;
+      return sim.jobOnGpu(n.firstGpu + g, minuteMs)?.name;
+    };
     const utilByMinute = new Map<number, { sum: number; n: number }>();
     let invalidFindings = 0;
     let invalidJobEvents = 0;
@@ -513,6 +587,18 @@ export async function runSimulation(
       const windowEndMs = Math.max(...collected.chunks.map((c) => c.endMs), lastWindowEnd);
       lastWindowEnd = windowEndMs;
       await detectWindow(detectDeps, { samples, windowStartMs, windowEndMs, deadlineMs: nowMs + cadenceMs });
+      if (options.observers !== undefined && options.observers.length > 0) {
+        const window: SimulationWindow = {
+          nowMs,
+          windowStartMs,
+          windowEndMs,
+          samples,
+          jobs: await jobStore.recentAndActive(windowStartMs),
+          jobOnGpu,
+          maintenance: sim.maintenance,
+        };
+        for (const o of options.observers) await o.onWindow(window);
+      }
       const fresh = await backend.takeFindings();
       if (fresh.length > 0) {
         findingsRouted += fresh.length;

@@ -80,56 +80,69 @@ export function assembleSamples(
 ): Assembly {
   const periodMs = periodSeconds * 1_000;
   const slots = Math.round((window.endMs - window.startMs) / periodMs);
-  const byKey = new Map<string, { time: number; labels: GpuLabels; values: Record<string, number> }>();
+  // Hot path (every GPU, signal and minute of a fleet): one text key per GPU (not per datapoint),
+  // samples grouped per GPU then per time, and no closure allocated per datapoint.
+  const byGpu = new Map<string, { labelKey: string; byTime: Map<number, PendingSample> }>();
   const rejected = new Map<RejectionReason, { count: number; examples: DatapointExample[] }>();
   const missingExamples: Assembly['missingExamples'][number][] = [];
   let accepted = 0;
   let rejectedTotal = 0;
   let missing = 0;
+  let sampleCount = 0;
 
-  const reject = (reason: RejectionReason, example: DatapointExample): void => {
+  const reject = (
+    reason: RejectionReason,
+    target: QueryTarget,
+    time: number,
+    raw: number,
+    value?: number,
+  ): void => {
     rejectedTotal++;
     const group = rejected.get(reason) ?? { count: 0, examples: [] };
     group.count++;
-    if (group.examples.length < MAX_EXAMPLES) group.examples.push(example);
+    if (group.examples.length < MAX_EXAMPLES) group.examples.push(exampleOf(target, time, raw, value));
     rejected.set(reason, group);
   };
 
+  const seen = new Set<number>();
   for (const target of targets) {
-    const series = data.get(target.id) ?? { timestamps: [], values: [] };
-    const seen = new Set<number>();
-    series.timestamps.forEach((time, i) => {
-      const raw = series.values[i] ?? Number.NaN;
-      const example = (value?: number): DatapointExample => ({
-        node: target.labels.node,
-        gpu: target.labels.gpu,
-        signal: target.signal.signal,
-        metricName: target.metricName,
-        time: new Date(time).toISOString(),
-        raw: String(raw),
-        ...(value !== undefined ? { value } : {}),
-      });
+    const series = data.get(target.id) ?? EMPTY_SERIES;
+    seen.clear();
+    const labelKey = labelKeyOf(target.labels);
+    let gpu = byGpu.get(labelKey);
+    const { timestamps, values } = series;
+    const n = timestamps.length;
+    for (let i = 0; i < n; i++) {
+      const time = timestamps[i] as number;
+      const raw = values[i] ?? Number.NaN;
       if (time < window.startMs || time >= window.endMs || (time - window.startMs) % periodMs !== 0) {
-        reject('outside-window', example());
-        return;
+        reject('outside-window', target, time, raw);
+        continue;
       }
       const outcome = validate(target, raw);
       if ('reason' in outcome) {
-        reject(outcome.reason, example(outcome.value));
-        return;
+        reject(outcome.reason, target, time, raw, outcome.value);
+        continue;
       }
-      const key = `${JSON.stringify([target.labels.cluster, target.labels.region, target.labels.node, target.labels.gpu])}@${time}`;
-      const sample = byKey.get(key) ?? { time, labels: target.labels, values: {} };
+      if (gpu === undefined) {
+        gpu = { labelKey, byTime: new Map() };
+        byGpu.set(labelKey, gpu);
+      }
+      let sample = gpu.byTime.get(time);
+      if (sample === undefined) {
+        sample = { time, labels: target.labels, values: {} };
+        gpu.byTime.set(time, sample);
+        sampleCount++;
+      }
       const previous = sample.values[target.signal.signal];
       if (previous !== undefined && previous !== outcome.value) {
-        reject('conflicting-duplicate', example(outcome.value));
-        return;
+        reject('conflicting-duplicate', target, time, raw, outcome.value);
+        continue;
       }
       sample.values[target.signal.signal] = outcome.value;
-      byKey.set(key, sample);
       seen.add(time);
       accepted++;
-    });
+    }
     const absent = Math.max(0, slots - seen.size);
     if (absent > 0) {
       missing += absent;
@@ -145,9 +158,20 @@ export function assembleSamples(
     }
   }
 
-  const samples = [...byKey.entries()]
-    .sort(([ka, a], [kb, b]) => a.time - b.time || (ka < kb ? -1 : ka > kb ? 1 : 0))
-    .map(([, s]) => ({ time: s.time, labels: s.labels, values: s.values }) satisfies GpuSample);
+  // Order: time, then the GPU's label key (the order the per-datapoint `<labels>@<time>` keys had).
+  const gpus = [...byGpu.values()].sort((a, b) =>
+    a.labelKey < b.labelKey ? -1 : a.labelKey > b.labelKey ? 1 : 0,
+  );
+  const times = new Set<number>();
+  for (const g of gpus) for (const t of g.byTime.keys()) times.add(t);
+  const samples: GpuSample[] = new Array(sampleCount);
+  let k = 0;
+  for (const t of [...times].sort((a, b) => a - b)) {
+    for (const g of gpus) {
+      const s = g.byTime.get(t);
+      if (s !== undefined) samples[k++] = s;
+    }
+  }
 
   return {
     samples,
@@ -159,6 +183,38 @@ export function assembleSamples(
     rejectedTotal,
     missing,
     missingExamples,
+  };
+}
+
+interface PendingSample {
+  readonly time: number;
+  readonly labels: GpuLabels;
+  readonly values: Record<string, number>;
+}
+
+const EMPTY_SERIES: SeriesData = { timestamps: [], values: [] };
+
+/** The GPU identity of a sample, as text (cluster, region, node, GPU); memoised per labels object. */
+const labelKeys = new WeakMap<GpuLabels, string>();
+function labelKeyOf(labels: GpuLabels): string {
+  let key = labelKeys.get(labels);
+  if (key === undefined) {
+    key = JSON.stringify([labels.cluster, labels.region, labels.node, labels.gpu]);
+    labelKeys.set(labels, key);
+  }
+  return key;
+}
+
+/** A rejected datapoint as logged (built only for the few examples kept). */
+function exampleOf(target: QueryTarget, time: number, raw: number, value?: number): DatapointExample {
+  return {
+    node: target.labels.node,
+    gpu: target.labels.gpu,
+    signal: target.signal.signal,
+    metricName: target.metricName,
+    time: new Date(time).toISOString(),
+    raw: String(raw),
+    ...(value !== undefined ? { value } : {}),
   };
 }
 
