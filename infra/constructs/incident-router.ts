@@ -8,7 +8,9 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AnomalyAlarmConfig, MaintenanceWindow } from '../../lambdas/contracts/config';
 import { ENV } from '../../lambdas/contracts/env';
+import type { Workflow } from '../../lambdas/contracts/incident';
 import type { IncidentsConfig } from '../../lambdas/contracts/incidents-config';
+import { STATE_MACHINE_ARN_ENV_OF_WORKFLOW } from '../../lambdas/contracts/notifications-config';
 import { FleetWatchFunction } from './fleetwatch-function';
 import { INCIDENTS_TABLE, type IncidentsTable } from './incidents-table';
 import type { InvocationSchedules } from './invocation-schedules';
@@ -21,6 +23,8 @@ export interface RouterSettings {
   readonly incidents: IncidentsConfig;
   readonly anomalyAlarms: readonly AnomalyAlarmConfig[];
   readonly maintenance: readonly MaintenanceWindow[];
+  /** config.runbookBaseUrl: notification runbook links point there when it is an http(s) URL. */
+  readonly runbookBaseUrl?: string;
 }
 
 export interface IncidentRouterProps {
@@ -82,12 +86,12 @@ export class IncidentRouter extends Construct {
       [ENV.pageTopicArn]: props.topics.topic('page').topicArn,
       [ENV.ticketTopicArn]: props.topics.topic('ticket').topicArn,
       [ENV.infoTopicArn]: props.topics.topic('info').topicArn,
-      [ENV.stopJobStateMachineArn]: machines.stopTrainingJob.stateMachineArn,
-      [ENV.quarantineNodeStateMachineArn]: machines.quarantineNode.stateMachineArn,
-      ...(machines.retrainOnDrift
-        ? { [ENV.retrainStateMachineArn]: machines.retrainOnDrift.stateMachineArn }
-        : {}),
     };
+    // One ARN variable per router workflow whose state machine exists (retrain only with drift).
+    for (const [workflow, envKey] of Object.entries(STATE_MACHINE_ARN_ENV_OF_WORKFLOW)) {
+      const machine = machines.stateMachineFor(workflow as Workflow);
+      if (machine) environment[ENV[envKey]] = machine.stateMachineArn;
+    }
     const common = {
       environment,
       encryptionKey: props.encryptionKey,

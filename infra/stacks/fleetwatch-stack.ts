@@ -274,6 +274,7 @@ export class FleetWatchStack extends Stack {
         incidents: config.incidents,
         anomalyAlarms: anomalyAlarmList,
         maintenance: config.maintenance,
+        runbookBaseUrl: config.runbookBaseUrl,
       },
       incidentsTable: this.incidents,
       topics: this.notificationTopics,

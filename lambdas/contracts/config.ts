@@ -186,7 +186,8 @@ export const configSchema = z
     /** Model drift of SageMaker endpoints (check-drift); see drift-config.ts. */
     drift: driftSchema.default(driftSchema.parse({})),
     /**
-     * Where the stack's own alarms link their runbooks: `<runbookBaseUrl>/<runbook>.md`. An
+     * Where the stack's own alarms (`<runbookBaseUrl>/<runbook>.md`) and notifications (a finding's
+     * `docs/runbooks/<file>` → `<runbookBaseUrl>/<file>`) link their runbooks. An
      * http(s) URL (e.g. your repository's docs/runbooks on the web) or the repository-relative default.
      */
     runbookBaseUrl: z

@@ -15,6 +15,7 @@ import {
 } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import { incidentsConfigSchema } from '../contracts/incidents-config';
+import { STATE_MACHINE_ARN_ENV_OF_WORKFLOW } from '../contracts/notifications-config';
 import type { DeadLetters } from '../core/ports';
 import { dynamoDocumentClient, sfnClient, snsClient, sqsClient } from './clients';
 import { homeRegion, readEnv, requireEnv } from './env';
@@ -34,6 +35,8 @@ export const routerConfigSchema = z.strictObject({
   anomalyAlarms: z.array(anomalyAlarmSchema).default([]),
   /** config.maintenance: the one calendar's windows. */
   maintenance: z.array(maintenanceWindowSchema).default([]),
+  /** config.runbookBaseUrl: notification runbook links point there when it is an http(s) URL. */
+  runbookBaseUrl: z.string().optional(),
 });
 export type RouterConfig = z.output<typeof routerConfigSchema>;
 export type RouterConfigInput = z.input<typeof routerConfigSchema>;
@@ -99,14 +102,18 @@ export function buildRouterRuntime(serviceName: string): RouterRuntime {
       remediation: new SfnRemediationStarter(
         sfnClient(region),
         {
-          'stop-job': requireEnv(ENV.stopJobStateMachineArn),
-          'quarantine-node': requireEnv(ENV.quarantineNodeStateMachineArn),
-          ...optional('retrain', readEnv(ENV.retrainStateMachineArn)),
+          'stop-job': requireEnv(ENV[STATE_MACHINE_ARN_ENV_OF_WORKFLOW['stop-job']]),
+          'quarantine-node': requireEnv(ENV[STATE_MACHINE_ARN_ENV_OF_WORKFLOW['quarantine-node']]),
+          // Optional: the retrain machine exists only when drift retraining is configured.
+          ...optional('retrain', readEnv(ENV[STATE_MACHINE_ARN_ENV_OF_WORKFLOW.retrain])),
         },
         table,
       ),
       config: router.incidents,
       maintenance: router.maintenance,
+      ...(router.runbookBaseUrl === undefined
+        ? {}
+        : { messageOptions: { runbookBaseUrl: router.runbookBaseUrl } }),
       log,
     },
   };

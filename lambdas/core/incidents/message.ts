@@ -16,7 +16,11 @@ import {
  */
 
 export interface MessageOptions {
-  /** Base URL that turns repository-relative runbook paths into links; absent: the path as is. */
+  /**
+   * config.runbookBaseUrl: where docs/runbooks is published (an http(s) URL), so a finding's
+   * `docs/runbooks/<kind>.md` becomes a link a person can open from a phone. Absent or not an
+   * http(s) URL (the repository-relative default): the path as is.
+   */
   readonly runbookBaseUrl?: string;
   /** Byte budget for body + attributes (tests lower it). @default MAX_SNS_BYTES minus a margin */
   readonly maxBytes?: number;
@@ -118,9 +122,11 @@ export function subjectOf(incident: Incident, event: NotificationEvent): string 
 
 const sev = (i: Incident) => i.severity.toUpperCase();
 
+const RUNBOOKS_DIR = 'docs/runbooks/';
+
 function runbookLink(runbook: string, base: string | undefined): string {
-  if (/^https?:\/\//.test(runbook) || base === undefined) return runbook;
-  return `${base.replace(/\/+$/, '')}/${runbook}`;
+  if (base === undefined || !/^https?:\/\//.test(base) || !runbook.startsWith(RUNBOOKS_DIR)) return runbook;
+  return `${base.replace(/\/+$/, '')}/${runbook.slice(RUNBOOKS_DIR.length)}`;
 }
 
 /** Evidence as lines: values, window, baseline, detail. */

@@ -41,7 +41,7 @@ function incident(over: Partial<Incident> = {}): Incident {
 describe('notification message', () => {
   it('says what, where, since when, evidence, cause, runbook and incident id', () => {
     const n = buildNotification(incident(), 'open', T0, {
-      runbookBaseUrl: 'https://git.example.com/fleetwatch/blob/main/',
+      runbookBaseUrl: 'https://git.example.com/fleetwatch/blob/main/docs/runbooks/',
     });
     expect(notificationSchema.parse(n)).toEqual(n);
     expect(n.subject).toBe('[PAGE] Xid 79: GPU has fallen off the bus (i-1)');
@@ -65,6 +65,24 @@ describe('notification message', () => {
       incidentId: '0123456789abcdef-1',
       event: 'open',
     });
+  });
+
+  it('runbook links: an http(s) runbookBaseUrl replaces docs/runbooks/; the repository default and URLs stay as they are', () => {
+    const body = (runbook: string, runbookBaseUrl?: string) =>
+      buildNotification(
+        incident({ runbook }),
+        'open',
+        T0,
+        runbookBaseUrl === undefined ? {} : { runbookBaseUrl },
+      ).body;
+    expect(body('docs/runbooks/xid.md#79', 'https://wiki.example.com/gpu')).toContain(
+      'Runbook: https://wiki.example.com/gpu/xid.md#79',
+    );
+    expect(body('docs/runbooks/xid.md#79', 'docs/runbooks')).toContain('Runbook: docs/runbooks/xid.md#79');
+    expect(body('docs/runbooks/xid.md#79')).toContain('Runbook: docs/runbooks/xid.md#79');
+    expect(body('https://runbooks.example.com/a', 'https://wiki.example.com/gpu')).toContain(
+      'Runbook: https://runbooks.example.com/a',
+    );
   });
 
   it('resolved messages say so', () => {
