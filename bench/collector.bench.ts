@@ -5,7 +5,7 @@
  * arguments, which would dominate the memory figure), so the figures measure FleetWatch's own
  * work: API calls against the minimum, wall time and peak memory.
  *
- *   npm run bench            (or: npx tsx bench/collector.bench.ts [--nodes 1500] [--json out.json])
+ *   npm run bench:collector  (or: npx tsx bench/collector.bench.ts [--nodes 1500] [--json out.json])
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -8,7 +8,7 @@ import {
   parseDetectionState,
   type StateResetReason,
 } from '../core/detect/detection-state';
-import { isTraining } from '../core/detect/jobs';
+import { isTraining, type JobPlacement } from '../core/detect/jobs';
 import {
   checkpointChecksDue,
   detectionSettingsFrom,
@@ -16,6 +16,7 @@ import {
   type RunReport,
   runDetectors,
 } from '../core/detect/run-detectors';
+import { windowUsage } from '../core/kpi/window-usage';
 import type { GpuSample, TrainingJobState } from '../core/model';
 import type {
   CheckpointLister,
@@ -26,6 +27,7 @@ import type {
   OpsMetrics,
   ProgressQuery,
   StateStore,
+  UsageRecorder,
 } from '../core/ports';
 import { type Clock, DAY_MS } from '../core/time';
 
@@ -52,6 +54,22 @@ export interface DetectWindowDeps {
   readonly findings: FindingsPublisher;
   readonly log: Log;
   readonly ops: OpsMetrics;
+  /**
+   * Records the window's usage for the KPI Lambda (core/kpi/window-usage.ts). Optional: without
+   * it nothing is recorded. A failure is logged and counted, never fails the run.
+   */
+  readonly usage?: UsageRecorder;
+  /**
+   * Which nodes each running job holds, for metric profiles whose GPU series carry no job label
+   * (node-level dcgm-exporter: HyperPod/EKS, the simulator). Optional: without it only labelled
+   * samples are attributed to jobs. A failure is logged and counted ('placement'), the run goes on.
+   */
+  readonly placement?: JobPlacementSource;
+}
+
+/** Job name → cluster and node hostnames of every placed, running job. */
+export interface JobPlacementSource {
+  current(): Promise<ReadonlyMap<string, JobPlacement>>;
 }
 
 export interface DetectWindowInput {
@@ -201,6 +219,16 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
   ops.count('checkpointListings', listings.size + listingFailures);
   if (listingFailures > 0) ops.count('checkpointListingsFailed', listingFailures);
 
+  // 4b. Placement (optional port).
+  let placement: ReadonlyMap<string, JobPlacement> | undefined;
+  if (deps.placement) {
+    try {
+      placement = await deps.placement.current();
+    } catch (err) {
+      inputFailed('placement', err, 'Could not read job placement; only job-labelled samples are attributed');
+    }
+  }
+
   // 5. Detect.
   const nowMs = clock.now();
   const result = runDetectors({
@@ -210,9 +238,13 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
     jobs,
     progress,
     checkpointListings: listings,
+    ...(placement ? { placement } : {}),
     state,
     settings,
   });
+
+  // 5b. Usage record for the KPIs (goodput). Never fails the run.
+  if (deps.usage) await recordUsage(deps, input, jobs, progress, result.state, placement);
 
   // 6. Publish. Failures are counted per kind and logged; the run goes on.
   const bySeverity: Record<string, number> = {};
@@ -308,6 +340,45 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
     inputsFailed,
     report: result.report,
   };
+}
+
+async function recordUsage(
+  deps: DetectWindowDeps,
+  input: DetectWindowInput,
+  jobs: readonly TrainingJobState[] | undefined,
+  progress: ReadonlyMap<string, readonly number[]>,
+  state: DetectionState,
+  placement: ReadonlyMap<string, JobPlacement> | undefined,
+): Promise<void> {
+  const checkpoints = new Map<string, number | undefined>(
+    Object.entries(state.checkpoints).map(([k, v]) => [k, v.newestMs ?? undefined]),
+  );
+  try {
+    const record = windowUsage({
+      window: { startMs: input.windowStartMs, endMs: Math.max(input.windowStartMs, input.windowEndMs) },
+      fleets: deps.config.fleets,
+      samples: input.samples,
+      jobs,
+      progress,
+      checkpoints,
+      maintenance: deps.config.maintenance ?? [],
+      ...(placement ? { placement } : {}),
+    });
+    await deps.usage?.record(record);
+    deps.ops.count('usageRecordsWritten', 1);
+    if (record.issues.length > 0)
+      deps.log.warn('Usage record inputs inconsistent', {
+        issues: record.issues.length,
+        first: record.issues.slice(0, 10),
+      });
+  } catch (err) {
+    deps.ops.count('usageRecordsFailed', 1);
+    deps.log.error('Could not record the window usage for the KPIs; goodput misses this window', {
+      windowStartMs: input.windowStartMs,
+      windowEndMs: input.windowEndMs,
+      error: errorText(err),
+    });
+  }
 }
 
 function errorText(err: unknown): string {

@@ -379,7 +379,7 @@ async function routeOne(deps: RouteDeps, run: Run, item: RoutedItem, nowMs: numb
     if (next.status === 'pending') {
       const verdict = evaluate(alertOf(next), run.ctx);
       if (readyToOpen(next, policy, verdict.relax?.minRunsFactor)) {
-        next = open(next, nowMs, groupWaitMsOf(deps.config));
+        next = open(next, nowMs, groupWaitMsOf(deps.config, next.kind));
         event = 'opened';
       }
     }

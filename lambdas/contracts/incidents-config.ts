@@ -32,6 +32,12 @@ export const kindLifecycleSchema = z
      */
     resolve: z.enum(['clean-runs', 'explicit']).optional(),
     cleanRuns: z.int().min(1).max(1000).optional(),
+    /**
+     * Overrides `groupWaitSeconds` for these kinds. 0: notify on first sighting. The wait is only
+     * worth having when siblings can arrive later than the first finding: detectors report all GPUs
+     * of one run together, so a wait longer than the sweep interval delays a page by a whole run.
+     */
+    groupWaitSeconds: z.int().min(0).max(3600).optional(),
   })
   .refine((k) => k.openAfter === undefined || k.ofRuns === undefined || k.openAfter <= k.ofRuns, {
     message: 'openAfter must not exceed ofRuns',
@@ -39,13 +45,49 @@ export const kindLifecycleSchema = z
   });
 export type KindLifecycle = z.output<typeof kindLifecycleSchema>;
 
+/** Hardware kinds that mean "drain this node now": never flapping, so they page on first sighting. */
+export const FATAL_HARDWARE_KINDS = [
+  'gpu.xid.fatal',
+  'gpu.ecc.uncorrectable',
+  'gpu.fell_off_bus',
+  'gpu.row_remap_failure',
+] as const;
+
 export const DEFAULT_KIND_LIFECYCLE: readonly KindLifecycle[] = [
+  // Fatal hardware is one event, not a level that flaps: open and notify on the first sighting
+  // (no group wait: other GPUs of the node failing in the same run are grouped in that batch).
+  { match: [...FATAL_HARDWARE_KINDS], openAfter: 1, ofRuns: 1, resolve: 'explicit', groupWaitSeconds: 0 },
+  // Throttling and heat: the detector already required a sustained episode (5 consecutive
+  // minutes, one full collection window), and all GPUs of a hot or power-capped node are reported
+  // by the same run; later GPUs fold into the node incident. Waiting another run adds 5 min for
+  // nothing (the latency benchmark measured power caps at 16 min with the wait, 11 without).
+  {
+    match: ['gpu.throttle.*', 'gpu.temperature.over_limit'],
+    openAfter: 1,
+    ofRuns: 1,
+    resolve: 'explicit',
+    groupWaitSeconds: 0,
+  },
   // Hardware: one finding per episode; a quiet GPU after Xid 79 is not a healthy one.
   { match: ['gpu.**'], openAfter: 1, ofRuns: 1, resolve: 'explicit' },
   // CloudWatch already applied M of N (datapointsToAlarm) and sends OK explicitly.
   { match: ['alarm.**'], openAfter: 1, ofRuns: 1, resolve: 'explicit' },
   // The job detectors wait k × cadence themselves.
   { match: ['job.**'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
+  // Busy-not-working: the detector already required 10 (GPU) / 15 (job) consecutive minutes,
+  // carried across runs, and reports all GPUs of a burner node in the same run; a second sighting
+  // and a group wait would add two runs (10 min) to a signature that is already sustained.
+  {
+    match: ['efficiency.busy_not_working'],
+    openAfter: 1,
+    ofRuns: 1,
+    resolve: 'clean-runs',
+    groupWaitSeconds: 0,
+  },
+  // A cohort failure spike is judged over the whole 6 h job window with its own statistical gates
+  // (baseline excess, or one-sided Fisher p ≤ 0.001 with minimum failures): it does not flap from
+  // one run to the next, so a second sighting only delays a driver-rollout page by a run.
+  { match: ['software.cohort_failure_spike'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
 ];
 
 export { WORKFLOWS, type Workflow } from './incident';

@@ -10,6 +10,7 @@ import type { Log, OpsMetrics } from '../core/ports';
 import type { Clock } from '../core/time';
 import { cloudWatchClient, dynamoDocumentClient, s3Client, sqsClient } from './clients';
 import { homeRegion, requireEnv } from './env';
+import { usageStore } from './kpis';
 
 /**
  * Composition of the detection run (lambdas/app/detect-window.ts) on AWS. It runs inside the
@@ -24,6 +25,8 @@ import { homeRegion, requireEnv } from './env';
  *   one redirected request (clients.ts s3Client follows region redirects). Only the buckets in
  *   config jobs.checkpointBuckets are listed (the only ones the stack grants s3:ListBucket on).
  * - findings: the incident queue ENV.findingsQueueUrl.
+ * - usage: per-window KPI usage records under `kpi/usage/` of the same bucket (wiring/kpis.ts);
+ *   the stack grants the collector PutObject there.
  */
 export interface DetectorContext {
   readonly clock: Clock;
@@ -71,6 +74,8 @@ export function buildDetectorDeps(ctx: DetectorContext): DetectWindowDeps {
         log.warn('SendMessageBatch to the findings queue retried', { ...retry });
       },
     }),
+    // Per-window usage records for the KPI Lambda (ADR 0010), same bucket, prefix kpi/usage/.
+    usage: usageStore(log, ops),
     log,
     ops,
   };

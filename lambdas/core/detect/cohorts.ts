@@ -4,6 +4,7 @@ import type { TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
 import { DAY_MS, HOUR_MS } from '../time';
 import { definedOnly, listText } from './jobs';
+import { fisherGreaterP } from './proportions';
 
 /**
  * Failure-rate spikes per software/hardware cohort: "jobs on driver 550.54 fail 40 % of the time
@@ -33,6 +34,13 @@ import { definedOnly, listText } from './jobs';
  * One finding per primary. Ranking by "outside rate is normal" first was tried and rejected: with
  * two independent problems only their common superset (e.g. an instance type) has a normal
  * outside, and it would swallow both.
+ *
+ * Cold start: a cross-sectional test. Until the fleet baseline holds minBaselineJobs outcomes
+ * (a new deployment, a 6 h demo), there is no "before" to compare with. A cohort is then compared
+ * with the rest of the fleet over the same window, like a canary analysis: one-sided Fisher exact
+ * p ≤ crossSectionalAlpha, the rate at least minRateIncrease above the rest's, and minimum counts
+ * (crossSectionalMinJobs and minFailures in the cohort, minJobs outside it). The finding is the
+ * same kind with the outside counts as its reference, the p-value and `crossSectional: 1`.
  *
  * Scale. At 35,000 jobs a day the 7-day baseline is a quarter of a million jobs, too many to read
  * every run. The baseline can instead come from OutcomeAggregates: per clock hour, outcome counts
@@ -72,6 +80,22 @@ export interface CohortOptions {
   readonly pageExcessFailures?: number;
   /** Failure reasons that point at the hardware, for instance-type cohorts. */
   readonly hardwareReason?: RegExp;
+  /**
+   * Cold start (fleet baseline < minBaselineJobs): one-sided Fisher p-value a cohort's window
+   * rate must reach against the rest of the window. Small because many cohorts are tested. @default 0.001
+   */
+  readonly crossSectionalAlpha?: number;
+  /**
+   * Cold start: jobs with an outcome the cohort needs. Smaller than minJobs because the exact test
+   * accounts for small counts itself (3 of 5 failing against 1 % elsewhere is p ≈ 1e-5), and a
+   * fresh rollout has few finished jobs; minFailures still applies. @default 5
+   */
+  readonly crossSectionalMinJobs?: number;
+  /**
+   * Also page when the cohort's failure rate reaches this with at least 2 × minFailures failures:
+   * most jobs on it fail, an outage for its users however few jobs the window had. @default 0.5
+   */
+  readonly pageRate?: number;
 }
 
 export interface CohortFailureInput {
@@ -218,9 +242,19 @@ const DEFAULTS = {
   minRateIncrease: 0.05,
   pageExcessFailures: 20,
   hardwareReason: /xid|ecc|hardware|nvlink|fallen off the bus|gpu (is )?lost|row remap/i,
+  crossSectionalAlpha: 0.001,
+  crossSectionalMinJobs: 5,
+  pageRate: 0.5,
 };
 
 export const COHORT_FAILURE_KIND = 'software.cohort_failure_spike';
+
+/**
+ * Job tag naming the cluster a job ran on (set by whoever submits to a shared cluster; the
+ * simulator does). When every job of a spiking cohort carries the same value, the finding gets a
+ * `cluster` label, so it routes and groups with that cluster's other alerts.
+ */
+export const JOB_CLUSTER_TAG = 'fleetwatch:cluster';
 
 /** Wilson score interval of a binomial proportion. [0, 1] when n = 0: nothing is known. */
 export function wilsonInterval(failures: number, n: number, z: number): { lower: number; upper: number } {
@@ -295,7 +329,8 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
     ? outcomeBaseline(input.baseline, baselineStart)
     : rawBaseline(inBaseline, dims);
   const fleet = base.fleet;
-  if (fleet.n === 0) return { findings: [] };
+  // No trusted "before" yet: judge each cohort against the rest of the same window instead.
+  const crossSectional = fleet.n < o.minBaselineJobs;
 
   // Spike test for a set of window jobs against a reference rate known from `ref` outcomes.
   const spikes = (c: Counts, refRate: number, ref: Counts): boolean => {
@@ -336,8 +371,22 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
     }
   });
 
-  const judge = (c: Cohort, excluded: ReadonlySet<TrainingJobState>): boolean =>
-    spikes(count(c.window.filter((j) => !excluded.has(j))), c.baselineRate, c.baseline);
+  // Cross-sectional spike: the cohort against the jobs outside it, same window.
+  const crossSpikes = (c: Counts, rest: Counts): boolean => {
+    if (c.n < o.crossSectionalMinJobs || c.failed < o.minFailures || rest.n < o.minJobs) return false;
+    if (c.failed / c.n - rest.failed / rest.n < o.minRateIncrease) return false;
+    return fisherGreaterP(c.failed, c.n, rest.failed, rest.n) <= o.crossSectionalAlpha;
+  };
+  const outsideOf = (c: Cohort, excluded: ReadonlySet<TrainingJobState>): Counts => {
+    const members = new Set(c.window);
+    return count(inWindow.filter((j) => !members.has(j) && !excluded.has(j)));
+  };
+  const judge = (c: Cohort, excluded: ReadonlySet<TrainingJobState>): boolean => {
+    const inside = count(c.window.filter((j) => !excluded.has(j)));
+    return crossSectional
+      ? crossSpikes(inside, outsideOf(c, excluded))
+      : spikes(inside, c.baselineRate, c.baseline);
+  };
 
   let unplaced = cohorts.filter((c) => judge(c, new Set()));
   const explained = new Set<TrainingJobState>();
@@ -368,11 +417,29 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
       if (judge(c, without)) still.push(c);
       else related.push(c);
     }
+    // Cross-sectional: the reference is the rest of the window (excluding what is explained).
+    const reference: Cohort = crossSectional
+      ? {
+          ...primary.c,
+          baseline: primary.outside,
+          baselineRate: primary.outside.failed / Math.max(1, primary.outside.n),
+        }
+      : primary.c;
     findings.push(
-      toFinding(primary.c, primary.inside, primary.outside, primary.lift, related, o, {
+      toFinding(reference, primary.inside, primary.outside, primary.lift, related, o, {
         now,
         windowStart,
         baselineMs,
+        ...(crossSectional
+          ? {
+              pValue: fisherGreaterP(
+                primary.inside.failed,
+                primary.inside.n,
+                primary.outside.failed,
+                primary.outside.n,
+              ),
+            }
+          : {}),
       }),
     );
     for (const j of primaryJobs) explained.add(j);
@@ -411,10 +478,12 @@ function toFinding(
   lift: number,
   related: readonly Cohort[],
   o: typeof DEFAULTS,
-  t: { now: number; windowStart: number; baselineMs: number },
+  t: { now: number; windowStart: number; baselineMs: number; pValue?: number },
 ): Finding {
   const rate = inside.failed / inside.n;
   const excess = inside.failed - c.baselineRate * inside.n;
+  const cross = t.pValue !== undefined;
+  const page = excess >= o.pageExcessFailures || (rate >= o.pageRate && inside.failed >= 2 * o.minFailures);
   const failedJobs = c.window.filter((j) => outcomeOf(j) === 'failed');
   const hardwareShare =
     failedJobs.filter((j) => o.hardwareReason.test(j.failureReason ?? '')).length /
@@ -426,24 +495,27 @@ function toFinding(
   const pct = (x: number) => `${round(x * 100, 1)} %`;
   const teams = new Set(c.window.map((j) => j.team));
   const regions = new Set(c.window.map((j) => j.region));
+  const clusters = new Set(c.window.map((j) => j.tags[JOB_CLUSTER_TAG]?.trim() || undefined));
   const [team] = teams;
   const [region] = regions;
+  const [cluster] = clusters;
   const labels: FindingLabels = {
     ...(regions.size === 1 && region ? { region } : {}),
+    ...(clusters.size === 1 && cluster ? { cluster } : {}),
     ...(teams.size === 1 && team ? { team } : {}),
   };
   const reasons = [...new Set(failedJobs.map((j) => j.failureReason?.slice(0, 120) ?? 'no reason'))];
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
     kind: COHORT_FAILURE_KIND,
-    severity: excess >= o.pageExcessFailures ? 'page' : 'ticket',
+    severity: page ? 'page' : 'ticket',
     cause: hardware ? 'hardware' : 'software',
     title:
-      `Failure rate spike in cohort ${cohort}: ${pct(rate)} vs baseline ${pct(c.baselineRate)} (${inside.failed}/${inside.n} jobs)`.slice(
+      `Failure rate spike in cohort ${cohort}: ${pct(rate)} vs ${cross ? 'rest of fleet' : 'baseline'} ${pct(c.baselineRate)} (${inside.failed}/${inside.n} jobs)`.slice(
         0,
         200,
       ),
-    summary: `${inside.failed} of ${inside.n} jobs with ${cohort} failed in the last ${round((t.now - t.windowStart) / HOUR_MS, 1)} h, about ${Math.round(excess)} more than the ${c.fleetBaseline ? 'fleet' : 'cohort'} baseline rate of ${pct(c.baselineRate)} predicts; jobs outside the cohort failed at ${pct(outside.failed / Math.max(1, outside.n))}.${related.length > 0 ? ` It also explains the spikes of ${listText(related.map((r) => `${r.dim.name}=${r.value}`))}.` : ''}`,
+    summary: `${inside.failed} of ${inside.n} jobs with ${cohort} failed in the last ${round((t.now - t.windowStart) / HOUR_MS, 1)} h, about ${Math.round(excess)} more than ${cross ? `the rest of the fleet's rate over the same window (${outside.failed}/${outside.n}, ${pct(c.baselineRate)}; one-sided Fisher exact p = ${t.pValue?.toPrecision(2)}; no trusted baseline yet)` : `the ${c.fleetBaseline ? 'fleet' : 'cohort'} baseline rate of ${pct(c.baselineRate)}`} predicts; jobs outside the cohort failed at ${pct(outside.failed / Math.max(1, outside.n))}.${related.length > 0 ? ` It also explains the spikes of ${listText(related.map((r) => `${r.dim.name}=${r.value}`))}.` : ''}`,
     labels,
     evidence: {
       window: { startMs: Math.max(0, t.windowStart), endMs: t.now },
@@ -457,9 +529,10 @@ function toFinding(
         excessFailures: round(excess, 1),
         outsideRate: round(outside.failed / Math.max(1, outside.n)),
         lift: round(lift, 2),
+        ...(cross ? { crossSectional: 1, pValue: Number(t.pValue?.toPrecision(3)) } : {}),
       },
       detail:
-        `cohort dimension ${c.dim.name} (${c.dim.tag === undefined ? 'instanceType' : `tag ${c.dim.tag}`}) = ${c.value}; baseline ${c.fleetBaseline ? 'fleet-wide (cohort new or too small)' : 'own cohort'} over ${round(t.baselineMs / DAY_MS, 1)} d; related: ${
+        `cohort dimension ${c.dim.name} (${c.dim.tag === undefined ? 'instanceType' : `tag ${c.dim.tag}`}) = ${c.value}; ${cross ? 'reference: the rest of the fleet in the same window (cross-sectional; the baseline is not warm yet)' : `baseline ${c.fleetBaseline ? 'fleet-wide (cohort new or too small)' : 'own cohort'} over ${round(t.baselineMs / DAY_MS, 1)} d`}; related: ${
           listText(
             related.map((r) => `${r.dim.name}=${r.value}`),
             20,

@@ -15,6 +15,9 @@ import { seasonalBaselineStateSchema } from './seasonal-baseline';
  *   fleet        fleet effective utilisation per minute, last 25 h, for the 24 h drop check
  *   checkpoints  per job: when its checkpoint prefix was last listed and the newest object seen
  *   jobs         per running job: run-length idle/busy minute flags, last 6 h (job-activity.ts)
+ *   busyRuns     per running job: GPUs in an ongoing busy-not-working run, [first, last] minute
+ *                (efficiency.ts; only GPUs in such a run, dropped when the job stops training)
+ *   unattributedRuns  the same for GPUs no job is credited with (unattributed-load.ts)
  *   outcomes     per hour: job outcome counts of the fleet and of each cohort value (7 d)
  *   latencies    per hour and region × class: start-latency histogram (7 d)
  *
@@ -67,6 +70,12 @@ export const checkpointMemorySchema = z.strictObject({
   newestMs: epochMs.nullable(),
   /** Last run in which the job was still training (pruning). */
   seenAtMs: epochMs,
+  /**
+   * Gaps between successive newest objects seen (the first: training start to the first
+   * checkpoint, when a listing saw the prefix empty before), last 5: the job's own interval.
+   * Optional: states written before it existed still parse.
+   */
+  gapsMs: z.array(z.int().min(1)).max(5).optional(),
 });
 export type CheckpointMemory = z.output<typeof checkpointMemorySchema>;
 
@@ -81,6 +90,16 @@ export const detectionStateSchema = z.strictObject({
   checkpoints: z.record(z.string().min(1), checkpointMemorySchema),
   /** Keyed by jobStateKey(region, jobName). */
   jobs: z.record(z.string().min(1), jobActivitySchema),
+  /**
+   * Keyed by jobStateKey(region, jobName), then node/gpu. Optional: states written before it
+   * existed still parse (they simply have no ongoing runs).
+   */
+  busyRuns: z.record(z.string().min(1), z.record(z.string().min(1), z.tuple([epochMs, epochMs]))).optional(),
+  /**
+   * Keyed by unattributed-load.ts gpuRunKey: GPUs no job is credited with that are in an ongoing
+   * busy-not-working run, [first, last] minute. Optional, like busyRuns.
+   */
+  unattributedRuns: z.record(z.string().min(1), z.tuple([epochMs, epochMs])).optional(),
   outcomes: outcomeAggregatesSchema,
   latencies: latencyAggregatesSchema,
 });
@@ -180,6 +199,16 @@ export function pruneDetectionState(
     fleet: { ...state.fleet, points: state.fleet.points.filter(([t]) => t >= keepSince(h.fleetMs)) },
     checkpoints: filterRecord(state.checkpoints, (c) => c.seenAtMs >= keepSince(h.jobMs)),
     jobs: filterRecord(state.jobs, (j) => j.seenAtMs >= keepSince(h.jobMs)),
+    ...(state.busyRuns
+      ? {
+          busyRuns: filterRecord(state.busyRuns, (gpus) =>
+            Object.values(gpus).some(([, last]) => last >= keepSince(h.jobMs)),
+          ),
+        }
+      : {}),
+    ...(state.unattributedRuns
+      ? { unattributedRuns: filterRecord(state.unattributedRuns, ([, last]) => last >= keepSince(h.gpuMs)) }
+      : {}),
     outcomes: {
       ...state.outcomes,
       hours: filterRecord(state.outcomes.hours, (_v, k) => Number(k) > keepSince(h.aggregateMs)),

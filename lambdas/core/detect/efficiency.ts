@@ -4,6 +4,7 @@ import type { GpuSample, TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
 import { HOUR_MS, MINUTE_MS } from '../time';
 import {
+  DEFAULT_CLASS_POLICIES,
   definedOnly,
   isIdleSample,
   type JobPlacement,
@@ -55,7 +56,7 @@ export interface EfficiencyOptions {
   readonly idleTicketGpuHours?: number;
 }
 
-const DEFAULTS = {
+export const EFFICIENCY_DEFAULTS = {
   idleUtilMax: 5,
   idleSmMax: 0.05,
   busyUtilMin: 80,
@@ -71,6 +72,7 @@ const DEFAULTS = {
   idleInfoGpuHours: 1,
   idleTicketGpuHours: 8,
 };
+const DEFAULTS = EFFICIENCY_DEFAULTS;
 type Opts = typeof DEFAULTS;
 
 export type UtilisationBasis = 'sm_active' | 'gpu_util_x_power' | 'none';
@@ -123,7 +125,16 @@ export interface EfficiencyInput {
   readonly window: { readonly startMs: number; readonly endMs: number };
   readonly nowMs: number;
   readonly options?: EfficiencyOptions;
+  /**
+   * Busy-not-working runs still going at the end of the last window, by job name then GPU
+   * (node/gpu): [first minute, last minute]. A run needs busyMinMinutes (15) and a window is
+   * usually 5 minutes, so without this memory the check could only fire on backfill windows.
+   */
+  readonly busyRuns?: ReadonlyMap<string, Readonly<Record<string, BusyRun>>>;
 }
+
+/** [first minute, last minute] of a GPU's ongoing busy-not-working run (epoch ms). */
+export type BusyRun = [number, number];
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const round = (x: number, digits = 3): number => roundTo(x, digits);
@@ -163,7 +174,11 @@ export function progressingFraction(minutes: readonly number[], progress: readon
   return near / minutes.length;
 }
 
-function isBusyNotWorking(s: GpuSample, o: Opts): boolean {
+/** gpu_util high while SMs, tensor cores and power say the GPU does almost nothing. */
+export function isBusyNotWorking(
+  s: GpuSample,
+  o: Pick<Opts, 'busyUtilMin' | 'busySmMax' | 'busyTensorMax' | 'busyPowerShareMax'>,
+): boolean {
   const { gpu_util: util, sm_active: sm, tensor_active: tensor, power } = s.values;
   if (util === undefined || sm === undefined) return false; // the test is "SMs say otherwise": needs sm_active
   if (util < o.busyUtilMin || sm >= o.busySmMax) return false;
@@ -173,27 +188,35 @@ function isBusyNotWorking(s: GpuSample, o: Opts): boolean {
   return true;
 }
 
-/** Longest run of consecutive minutes (gaps up to 2 min tolerated) matching `pred`, per GPU. */
-function longestRun(
+/**
+ * Longest run of consecutive minutes (gaps up to 2 min tolerated) matching `pred`, per GPU,
+ * continuing `carried` (the run still going at the end of the last window) when the window's first
+ * matching minute follows it within the gap. `open` is the run still going at the window's end.
+ */
+export function longestRun(
   series: readonly GpuSample[],
   pred: (s: GpuSample) => boolean,
-): { minutes: number; count: number } {
+  carried?: BusyRun,
+): { minutes: number; count: number; open?: BusyRun } {
+  const length = (r: BusyRun) => Math.round((r[1] - r[0]) / MINUTE_MS) + 1;
+  let run: BusyRun | undefined = carried;
   let best = 0;
-  let run = 0;
   let count = 0;
-  let prev: number | undefined;
   for (const s of series) {
+    if (run !== undefined && s.time <= run[1]) continue; // a minute collected twice
     if (pred(s)) {
       count++;
-      run = prev !== undefined && s.time - prev <= 2 * MINUTE_MS ? run + 1 : 1;
-      prev = s.time;
-      best = Math.max(best, run);
+      run = run !== undefined && s.time - run[1] <= 2 * MINUTE_MS ? [run[0], s.time] : [s.time, s.time];
+      best = Math.max(best, length(run));
     } else {
-      run = 0;
-      prev = undefined;
+      run = undefined;
     }
   }
-  return { minutes: best, count };
+  const last = series[series.length - 1];
+  // Still going when the window ended (its last minute matched, or the gap has not closed it yet).
+  const open =
+    run !== undefined && (last === undefined || last.time - run[1] <= 2 * MINUTE_MS) ? run : undefined;
+  return { minutes: best, count, ...(open ? { open } : {}) };
 }
 
 interface Flatness {
@@ -227,12 +250,18 @@ function flatness(series: readonly GpuSample[], o: Opts): Flatness | undefined {
   };
 }
 
-export function assessEfficiency(input: EfficiencyInput): { findings: Finding[]; report: EfficiencyReport } {
+export function assessEfficiency(input: EfficiencyInput): {
+  findings: Finding[];
+  report: EfficiencyReport;
+  /** Busy-not-working runs going at the window's end, by job name then GPU: the next run's busyRuns. */
+  busyRuns: Map<string, Record<string, BusyRun>>;
+} {
   const o: Opts = { ...DEFAULTS, ...definedOnly(input.options ?? {}) };
   const { startMs, endMs } = input.window;
   const byJob = samplesByJob(input.jobs, input.samples, input.placement);
   const findings: Finding[] = [];
   const jobsOut: JobEfficiency[] = [];
+  const busyRunsOut = new Map<string, Record<string, BusyRun>>();
 
   for (const job of input.jobs) {
     const trainFrom = Math.max(trainingStartOf(job), startMs);
@@ -271,10 +300,13 @@ export function assessEfficiency(input: EfficiencyInput): { findings: Finding[];
     const fraction = progressingFraction(minutes, progress);
 
     // Busy but not working, per GPU: the longest qualifying run must reach N minutes.
+    const carried = input.busyRuns?.get(job.jobName);
     const bnw = [...gpus.entries()].map(([key, series]) => ({
       key,
-      ...longestRun(series, (s) => isBusyNotWorking(s, o)),
+      ...longestRun(series, (s) => isBusyNotWorking(s, o), carried?.[key]),
     }));
+    const open = Object.fromEntries(bnw.flatMap((g) => (g.open ? [[g.key, g.open] as const] : [])));
+    if (Object.keys(open).length > 0) busyRunsOut.set(job.jobName, open);
     const busyNotWorkingGpuHours = bnw.reduce((a, g) => a + g.count, 0) / 60;
     const team = job.team ?? 'unknown';
     const cls = workloadClassOf(job);
@@ -361,17 +393,22 @@ export function assessEfficiency(input: EfficiencyInput): { findings: Finding[];
       });
     }
 
-    if (idleGpuHours >= o.idleInfoGpuHours) {
+    // The finding counts idle minutes after the class's start-up grace only: loading weights and
+    // warming data loaders look exactly like idleness (the report above still counts them).
+    const judgedFrom = trainingStartOf(job) + DEFAULT_CLASS_POLICIES[cls].idleGraceMs;
+    const idleJudgedGpuHours =
+      samples.filter((s) => s.time >= judgedFrom && isIdleSample(s, o.idleUtilMax, o.idleSmMax)).length / 60;
+    if (idleJudgedGpuHours >= o.idleInfoGpuHours) {
       findings.push({
         ...base('efficiency.idle_allocation'),
-        severity: idleGpuHours >= o.idleTicketGpuHours ? 'ticket' : 'info',
+        severity: idleJudgedGpuHours >= o.idleTicketGpuHours ? 'ticket' : 'info',
         cause: 'efficiency',
-        title: `Job ${job.jobName} (team ${team}) held ${round(idleGpuHours, 1)} idle GPU-hours`,
-        summary: `${round(idleGpuHours, 1)} of ${round(allocatedGpuHours, 1)} allocated GPU-hours in the window were idle (gpu_util < ${o.idleUtilMax} % and sm_active < ${o.idleSmMax}).`,
+        title: `Job ${job.jobName} (team ${team}) held ${round(idleJudgedGpuHours, 1)} idle GPU-hours`,
+        summary: `${round(idleJudgedGpuHours, 1)} of ${round(allocatedGpuHours, 1)} allocated GPU-hours in the window were idle (gpu_util < ${o.idleUtilMax} % and sm_active < ${o.idleSmMax}).`,
         evidence: {
           window,
           values: {
-            idleGpuHours: round(idleGpuHours),
+            idleGpuHours: round(idleJudgedGpuHours),
             allocatedGpuHours: round(allocatedGpuHours),
             observedGpuHours: round(observedGpuHours),
           },
@@ -381,7 +418,11 @@ export function assessEfficiency(input: EfficiencyInput): { findings: Finding[];
     }
   }
 
-  return { findings, report: { window: input.window, jobs: jobsOut, teams: teamTotals(jobsOut) } };
+  return {
+    findings,
+    report: { window: input.window, jobs: jobsOut, teams: teamTotals(jobsOut) },
+    busyRuns: busyRunsOut,
+  };
 }
 
 export function teamTotals(jobs: readonly JobEfficiency[]): TeamEfficiency[] {

@@ -7,8 +7,10 @@ import { median } from './robust';
 
 /**
  * Silent failures of running training jobs: the job says InProgress/Training, but
- *   gpus_idle        its GPUs have done nothing for longer than its grace period,
- *   progress_stalled its progress metric (e.g. train:loss) stopped arriving,
+ *   gpus_idle        its GPUs have done nothing for longer than its grace period, or its progress
+ *                    stopped while its GPUs sat idle (idle GPUs while running: waste, 'efficiency'),
+ *   progress_stalled its progress metric (e.g. train:loss) stopped arriving while its GPUs kept
+ *                    working (not idle, not busy enough to be a hang),
  *   hung             progress stalled while the GPUs read busy (an NCCL deadlock spins at 100 %),
  *   checkpoint_stale its newest checkpoint object is older than its class expects.
  *
@@ -46,6 +48,47 @@ export interface JobHealthOptions {
   readonly busyUtilMin?: number;
   /** Share of the stalled minutes that must read busy to call it a hang. @default 0.8 */
   readonly busyShareForHang?: number;
+  /** Share of the stalled minutes that must read idle to call it idle GPUs, not a stall. @default 0.8 */
+  readonly idleShareForIdle?: number;
+  /** Idle GPUs and no progress after k × the job's cadence (floors as for stalls). @default 2 */
+  readonly idleStallFactor?: number;
+  /**
+   * A job whose own checkpoint interval is known (checkpointIntervals) is stale after
+   * max(factor × interval, interval + slack), never later than its class's checkpointStaleMs.
+   * @default 1.5, 10 minutes
+   */
+  readonly checkpointIntervalFactor?: number;
+  readonly checkpointSlackMs?: number;
+  /**
+   * A hang whose GPUs visibly spin (busy, tensor_active below spinTensorMax, on at least
+   * spinMinMinutes collected minutes, all of them) is judged after stallFactor × cadence (floor
+   * stallFloorMs) without the class's minStallMs: two signals agree, and an evaluation phase
+   * (the usual reason for a quiet progress metric on busy GPUs) keeps the tensor cores working.
+   * @default 0.05, 3
+   */
+  readonly spinTensorMax?: number;
+  readonly spinMinMinutes?: number;
+}
+
+/** What the detection state learned about a job's checkpoints from successive listings. */
+export interface CheckpointCadence {
+  /** The job's own interval between checkpoint objects (median of the gaps seen). */
+  readonly intervalMs: number;
+  /** When the prefix was last listed: staleness is judged as of then, never guessed beyond it. */
+  readonly checkedAtMs: number;
+}
+
+/**
+ * Stale threshold for a job that writes a checkpoint every `intervalMs`: half an interval late, at
+ * least `slackMs` late (a checkpoint after a slow evaluation step is late, not missing).
+ */
+export function checkpointStaleAfterMs(
+  intervalMs: number,
+  classStaleMs: number,
+  factor = DEFAULTS.checkpointIntervalFactor,
+  slackMs = DEFAULTS.checkpointSlackMs,
+): number {
+  return Math.min(classStaleMs, Math.max(factor * intervalMs, intervalMs + slackMs));
 }
 
 const MIN = MINUTE_MS;
@@ -81,6 +124,12 @@ const DEFAULTS = {
   idleSmMax: 0.05,
   busyUtilMin: 80,
   busyShareForHang: 0.8,
+  idleShareForIdle: 0.8,
+  idleStallFactor: 2,
+  checkpointIntervalFactor: 1.5,
+  checkpointSlackMs: 10 * MIN,
+  spinTensorMax: 0.05,
+  spinMinMinutes: 3,
 };
 
 export interface JobPlacement {
@@ -99,6 +148,8 @@ export interface JobHealthInput {
   readonly progress: ReadonlyMap<string, readonly number[]>;
   /** Newest object time under each job's checkpoint prefix; undefined when there is none yet. */
   readonly checkpoints: ReadonlyMap<string, number | undefined>;
+  /** Jobs whose own checkpoint interval was learned (see CheckpointCadence), by job name. */
+  readonly checkpointCadence?: ReadonlyMap<string, CheckpointCadence>;
   readonly nowMs: number;
   readonly options?: JobHealthOptions;
 }
@@ -131,14 +182,19 @@ export function samplesByJob(
   placement?: ReadonlyMap<string, JobPlacement>,
 ): Map<string, GpuSample[]> {
   const byJob = new Map<string, GpuSample[]>(jobs.map((j) => [j.jobName, []]));
-  const byNode = new Map<string, string>();
+  // A node shared by several jobs (sub-node GPU requests) cannot say which GPU is whose: its
+  // samples are attributed to none of them (unknown), never to the wrong one.
+  const byNode = new Map<string, string | null>();
   for (const job of jobs) {
     const p = placement?.get(job.jobName);
-    for (const node of p?.nodes ?? []) byNode.set(`${job.region}|${p?.cluster}|${node}`, job.jobName);
+    for (const node of new Set(p?.nodes ?? [])) {
+      const key = `${job.region}|${p?.cluster}|${node}`;
+      byNode.set(key, byNode.has(key) ? null : job.jobName);
+    }
   }
   for (const s of samples) {
     const name = s.labels.job ?? byNode.get(`${s.labels.region}|${s.labels.cluster}|${s.labels.node}`);
-    if (name !== undefined) byJob.get(name)?.push(s);
+    if (name !== undefined && name !== null) byJob.get(name)?.push(s);
   }
   return byJob;
 }
@@ -154,10 +210,34 @@ export function progressCadenceMs(timestamps: readonly number[], recent = 32): n
   return gaps.length >= 2 ? median(gaps) : undefined;
 }
 
+/**
+ * How much slower the job progresses now than before: median of its last `recent` progress gaps
+ * over the median of the gaps before them; 1 when there are too few points to tell (fewer than
+ * 2 × recent gaps) or when it is not slower.
+ */
+export function progressSlowdown(timestamps: readonly number[], recent = 3): number {
+  const ts = [...timestamps].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < ts.length; i++) {
+    const gap = (ts[i] as number) - (ts[i - 1] as number);
+    if (gap > 0) gaps.push(gap);
+  }
+  if (gaps.length < 2 * recent) return 1;
+  const before = median(gaps.slice(0, -recent));
+  const now = median(gaps.slice(-recent));
+  return before > 0 ? Math.max(1, now / before) : 1;
+}
+
 interface Minute {
   readonly time: number;
   readonly idle: boolean;
   readonly busy: boolean;
+  /**
+   * Every GPU busy with its tensor cores dead (tensor_active below spinTensorMax): a kernel spins
+   * (collective wait) instead of computing. undefined when tensor_active was not collected (the
+   * remembered history keeps only idle/busy flags).
+   */
+  readonly spin: boolean | undefined;
 }
 
 /** Job-level minutes: idle when every GPU of the job is idle, busy when every GPU reads busy. */
@@ -174,6 +254,12 @@ function jobMinutes(samples: readonly GpuSample[], o: typeof DEFAULTS): Minute[]
       time,
       idle: ss.every((s) => isIdleSample(s, o.idleUtilMax, o.idleSmMax)),
       busy: ss.every((s) => (s.values.gpu_util ?? 0) >= o.busyUtilMin),
+      spin: ss.every((s) => s.values.tensor_active !== undefined)
+        ? ss.every(
+            (s) =>
+              (s.values.gpu_util ?? 0) >= o.busyUtilMin && (s.values.tensor_active ?? 0) < o.spinTensorMax,
+          )
+        : undefined,
     }));
 }
 
@@ -254,33 +340,47 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
     });
     const minutes = jobMinutes(samples, o);
 
+    /**
+     * Idle GPUs while Training: capacity held and not used (waste, cause 'efficiency'), paged for
+     * distributed jobs like their stalls (many GPUs). `fromMs` is where the idle run began.
+     */
+    const idleFinding = (fromMs: number, why: string): Finding => {
+      const idleMs = now - fromMs;
+      const idleGpuMinutes = samples.filter(
+        (s) => s.time >= fromMs && isIdleSample(s, o.idleUtilMax, o.idleSmMax),
+      ).length;
+      return {
+        ...base('job.gpus_idle'),
+        severity: cls === 'distributed' ? 'page' : 'ticket',
+        cause: 'efficiency',
+        title: `Training job ${job.jobName}: ${gpus} GPU(s) idle for ${Math.round(idleMs / MINUTE_MS)} min while Training`,
+        summary: `All GPUs of ${where} have been idle (gpu_util < ${o.idleUtilMax} %, sm_active < ${o.idleSmMax}) for ${Math.round(idleMs / MINUTE_MS)} min, ${why}: ${round(idleGpuMinutes / 60, 1)} GPU-hours paid for and unused. Check the input pipeline and the training process first.`,
+        evidence: {
+          window: { startMs: Math.min(fromMs, now), endMs: now },
+          values: {
+            idleMinutes: round(idleMs / MINUTE_MS),
+            idleGpuHours: round(idleGpuMinutes / 60),
+            graceMinutes: policy.idleGraceMs / MINUTE_MS,
+            gpus,
+          },
+          detail: `nodes: ${listText(nodes) || 'unknown'}; class ${cls}`,
+        },
+      };
+    };
+
     // (a) Idle: the trailing run of minutes in which every GPU of the job was idle.
     let idleFrom: number | undefined;
     for (let i = minutes.length - 1; i >= 0 && (minutes[i] as Minute).idle; i--)
       idleFrom = (minutes[i] as Minute).time;
     const lastMinute = minutes[minutes.length - 1]?.time;
+    let idleReported = false;
     if (idleFrom !== undefined && lastMinute !== undefined) {
       const idleMs = lastMinute + MINUTE_MS - idleFrom;
       if (idleMs >= policy.idleGraceMs) {
-        // Cause 'data-io': SageMaker has already placed the job and its container reports Training,
-        // so scheduling is done; a training process that holds its GPUs without using them is
-        // most often waiting for input (S3/FSx reads, a starved data loader).
-        findings.push({
-          ...base('job.gpus_idle'),
-          severity: 'ticket',
-          cause: 'data-io',
-          title: `Training job ${job.jobName}: ${gpus} GPU(s) idle for ${Math.round(idleMs / MINUTE_MS)} min while Training`,
-          summary: `All GPUs of ${where} have been idle (gpu_util < ${o.idleUtilMax} %, sm_active < ${o.idleSmMax}) longer than the ${cls} grace of ${policy.idleGraceMs / MINUTE_MS} min. Check the input pipeline first.`,
-          evidence: {
-            window: { startMs: Math.min(idleFrom, now), endMs: now },
-            values: {
-              idleMinutes: round(idleMs / MINUTE_MS),
-              graceMinutes: policy.idleGraceMs / MINUTE_MS,
-              gpus,
-            },
-            detail: `nodes: ${listText(nodes) || 'unknown'}; class ${cls}`,
-          },
-        });
+        findings.push(
+          idleFinding(idleFrom, `longer than the ${cls} grace of ${policy.idleGraceMs / MINUTE_MS} min`),
+        );
+        idleReported = true;
       }
     }
 
@@ -297,11 +397,28 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
       const last = ts.length > 0 ? ts.reduce((a, b) => Math.max(a, b)) : undefined;
       const since = Math.max(last ?? start, start);
       const silentMs = now - since;
-      if (silentMs > threshold) {
+      // Idle GPUs corroborate the silence (two independent signals agree), so idleness needs
+      // fewer cadences than a stall with working GPUs: idleStallFactor, same floors.
+      const idleThreshold =
+        cadence === undefined
+          ? threshold
+          : Math.max(o.idleStallFactor * cadence, o.stallFloorMs, policy.minStallMs);
+      const spinThreshold =
+        cadence === undefined ? threshold : Math.max(o.stallFactor * cadence, o.stallFloorMs);
+      if (silentMs > Math.min(threshold, idleThreshold, spinThreshold)) {
         const stalledMinutes = minutes.filter((m) => m.time >= since);
         const busyShare =
           stalledMinutes.length > 0 ? stalledMinutes.filter((m) => m.busy).length / stalledMinutes.length : 0;
         const hung = busyShare >= o.busyShareForHang;
+        const seen = stalledMinutes.filter((m) => m.spin !== undefined);
+        const spinning = hung && seen.length >= o.spinMinMinutes && seen.every((m) => m.spin);
+        const idleShare =
+          stalledMinutes.length > 0 ? stalledMinutes.filter((m) => m.idle).length / stalledMinutes.length : 0;
+        // Classification order: busy GPUs + no progress = hung; idle GPUs + no progress = idle GPUs
+        // (the job is not computing at all: waste, reported once as gpus_idle); else stalled.
+        const idleStall = !hung && idleShare >= o.idleShareForIdle;
+        const stalled = silentMs > threshold || (spinning && silentMs > spinThreshold);
+        const usedThreshold = silentMs > threshold ? threshold : spinThreshold;
         const hw = hardwareEvidence(samples);
         const kind = hung ? 'job.hung' : 'job.progress_stalled';
         // First name only: the title must stay one line (≤ 200 characters); the summary lists them all.
@@ -309,45 +426,78 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
         const metric = names[0]
           ? `${names[0]}${names.length > 1 ? ` (+${names.length - 1})` : ''}`
           : 'progress metric';
-        findings.push({
-          ...base(kind),
-          severity: cls === 'distributed' ? 'page' : 'ticket',
-          // A hang with no hardware trace is almost always software (NCCL collective deadlock, a
-          // stuck data-loader worker); Xid / uncorrectable ECC on its GPUs point at the hardware instead.
-          cause: hw ? 'hardware' : 'software',
-          title: hung
-            ? `Training job ${job.jobName} looks hung: GPUs busy, no ${metric} for ${Math.round(silentMs / MINUTE_MS)} min`
-            : `Training job ${job.jobName}: no ${metric} datapoint for ${Math.round(silentMs / MINUTE_MS)} min`,
-          summary: `${where}: last progress ${last === undefined ? 'never (since training start)' : `${Math.round(silentMs / MINUTE_MS)} min ago`}; threshold ${Math.round(threshold / MINUTE_MS)} min (${cadence === undefined ? 'cadence unknown' : `${o.stallFactor} × median interval ${round(cadence / MINUTE_MS)} min`}).${hung ? ' GPUs read busy throughout, the signature of a collective (NCCL) deadlock.' : ''}`,
-          evidence: {
-            window: { startMs: Math.min(since, now), endMs: now },
-            values: {
-              silentMinutes: round(silentMs / MINUTE_MS),
-              thresholdMinutes: round(threshold / MINUTE_MS),
-              busyShare: round(busyShare),
-              ...(cadence === undefined ? {} : { cadenceMinutes: round(cadence / MINUTE_MS) }),
+        if (idleStall && hw === undefined) {
+          if (!idleReported)
+            findings.push(
+              idleFinding(
+                stalledMinutes.find((m) => m.idle)?.time ?? since,
+                `with no ${metric} datapoint since`,
+              ),
+            );
+        } else if (stalled)
+          findings.push({
+            ...base(kind),
+            severity: cls === 'distributed' ? 'page' : 'ticket',
+            // A hang with no hardware trace is almost always software (NCCL collective deadlock, a
+            // stuck data-loader worker); Xid / uncorrectable ECC on its GPUs point at the hardware instead.
+            cause: hw ? 'hardware' : 'software',
+            title: hung
+              ? `Training job ${job.jobName} looks hung: GPUs busy, no ${metric} for ${Math.round(silentMs / MINUTE_MS)} min`
+              : `Training job ${job.jobName}: no ${metric} datapoint for ${Math.round(silentMs / MINUTE_MS)} min`,
+            summary: `${where}: last progress ${last === undefined ? 'never (since training start)' : `${Math.round(silentMs / MINUTE_MS)} min ago`}; threshold ${Math.round(usedThreshold / MINUTE_MS)} min (${cadence === undefined ? 'cadence unknown' : `${o.stallFactor} × median interval ${round(cadence / MINUTE_MS)} min`}${usedThreshold < threshold ? ', GPUs spinning with idle tensor cores' : ''}).${hung ? ' GPUs read busy throughout, the signature of a collective (NCCL) deadlock.' : ''}`,
+            evidence: {
+              window: { startMs: Math.min(since, now), endMs: now },
+              values: {
+                silentMinutes: round(silentMs / MINUTE_MS),
+                thresholdMinutes: round(usedThreshold / MINUTE_MS),
+                busyShare: round(busyShare),
+                ...(cadence === undefined ? {} : { cadenceMinutes: round(cadence / MINUTE_MS) }),
+              },
+              detail: `nodes: ${listText(nodes) || 'unknown'}; class ${cls}; metrics: ${listText(names, 20) || 'none declared'}${hw ? `; hardware evidence: ${hw}` : ''}`,
             },
-            detail: `nodes: ${listText(nodes) || 'unknown'}; class ${cls}; metrics: ${listText(names, 20) || 'none declared'}${hw ? `; hardware evidence: ${hw}` : ''}`,
-          },
-        });
+          });
       }
     }
 
     // (c) Checkpoint: only jobs that configured a checkpoint prefix are expected to write one.
+    // A job whose own interval is known is judged against it, as of its last listing (a listing
+    // older than the deadline proves nothing); otherwise against the class's absolute bound.
     if (job.checkpointS3Uri) {
       const newest = input.checkpoints.get(job.jobName);
       const since = Math.max(newest ?? start, start);
-      const ageMs = now - since;
-      if (ageMs > policy.checkpointStaleMs) {
+      const cadence = input.checkpointCadence?.get(job.jobName);
+      // Checkpoints are usually written every N steps: a job that progresses k× slower than before
+      // (a data-loader or network slow-down, reported on its own) writes them k× less often, and
+      // that alone is not a checkpoint stall.
+      const slowdown = progressSlowdown(input.progress.get(job.jobName) ?? []);
+      const staleAfterMs = cadence
+        ? checkpointStaleAfterMs(
+            cadence.intervalMs * slowdown,
+            policy.checkpointStaleMs,
+            o.checkpointIntervalFactor,
+            o.checkpointSlackMs,
+          )
+        : policy.checkpointStaleMs;
+      const ageMs = (cadence ? Math.min(cadence.checkedAtMs, now) : now) - since;
+      if (ageMs > staleAfterMs) {
+        const ageMin = Math.round(ageMs / MINUTE_MS);
+        const expected = cadence
+          ? `about every ${round(cadence.intervalMs / MINUTE_MS, 1)} min (its own interval; stale after ${round(staleAfterMs / MINUTE_MS, 1)} min)`
+          : `within ${round(policy.checkpointStaleMs / HOUR, 1)} h for ${cls} jobs`;
         findings.push({
           ...base('job.checkpoint_stale'),
           severity: 'ticket',
           cause: 'data-io',
-          title: `Training job ${job.jobName}: ${newest === undefined ? 'no checkpoint written' : 'newest checkpoint'} in ${round(ageMs / HOUR, 1)} h`,
-          summary: `${where}: nothing new under ${job.checkpointS3Uri} for ${round(ageMs / HOUR, 1)} h (expected within ${round(policy.checkpointStaleMs / HOUR, 1)} h for ${cls} jobs). A crash now would lose that work.`,
+          title: `Training job ${job.jobName}: ${newest === undefined ? 'no checkpoint written' : 'no new checkpoint'} for ${ageMin} min`,
+          summary: `${where}: nothing new under ${job.checkpointS3Uri} for ${ageMin} min, expected ${expected}. A crash now would lose that work.`,
           evidence: {
             window: { startMs: Math.min(since, now), endMs: now },
-            values: { ageHours: round(ageMs / HOUR), expectedHours: round(policy.checkpointStaleMs / HOUR) },
+            values: {
+              ageHours: round(ageMs / HOUR),
+              expectedHours: round(staleAfterMs / HOUR),
+              ...(cadence ? { intervalMinutes: round(cadence.intervalMs / MINUTE_MS, 1) } : {}),
+              ...(slowdown > 1 ? { progressSlowdown: round(slowdown) } : {}),
+            },
             detail: `checkpoint prefix ${job.checkpointS3Uri}; nodes: ${listText(nodes) || 'unknown'}`,
           },
         });

@@ -5,18 +5,29 @@ import type { GpuSample, TrainingJobState } from '../model';
 import { HOUR_MS, MINUTE_MS } from '../time';
 import { DEFAULT_CUSUM } from './change-detection';
 import { type CohortDimension, detectCohortFailures, foldOutcomes } from './cohorts';
-import { type DetectionState, jobStateKey, pruneDetectionState } from './detection-state';
-import { assessEfficiency, type EfficiencyReport } from './efficiency';
+import {
+  type CheckpointMemory,
+  type DetectionState,
+  jobStateKey,
+  pruneDetectionState,
+} from './detection-state';
+import { assessEfficiency, type BusyRun, type EfficiencyReport } from './efficiency';
 import { detectHardware } from './hardware';
 import { expandActivity, historyNeededFrom, minuteFlag, recordMinutes } from './job-activity';
 import {
+  type CheckpointCadence,
   type ClassPolicy,
+  checkpointStaleAfterMs,
+  DEFAULT_CLASS_POLICIES,
   detectJobHealth,
   isTraining,
   type JobHealthOptions,
+  type JobPlacement,
+  samplesByJob,
   trainingStartOf,
   WORKLOAD_CLASSES,
   type WorkloadClass,
+  workloadClassOf,
 } from './jobs';
 import { maintenancePeriods, withoutMaintenance } from './maintenance';
 import {
@@ -25,7 +36,10 @@ import {
   detectFleetDrop,
   type RegressionSettings,
 } from './regressions';
+import { median } from './robust';
 import { type ClassSla, detectScheduling, foldLatencies } from './scheduling';
+import { detectProgressSlowdown } from './slowdown';
+import { detectUnattributedLoad } from './unattributed-load';
 
 /**
  * One detection run over one collected window: every detector, one state in, one state out.
@@ -170,10 +184,32 @@ function dropUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], 
   };
 }
 
+/** Checkpoint gaps after a listing that found `newest` (see checkpointMemorySchema.gapsMs). */
+export function checkpointGaps(
+  remembered: CheckpointMemory | undefined,
+  newest: number | undefined,
+  trainingStartMs: number,
+): number[] {
+  const gaps = remembered?.gapsMs ?? [];
+  if (newest === undefined || remembered === undefined) return [...gaps];
+  const prev = remembered.newestMs;
+  // The first object after an empty listing: training start to it approximates one interval
+  // (over-estimates it when several were written between the two listings: late, never early).
+  const gap = prev === null ? (gaps.length === 0 ? newest - trainingStartMs : 0) : newest - prev;
+  return gap > 0 ? [...gaps, Math.round(gap)].slice(-5) : [...gaps];
+}
+
+/** The job's own checkpoint interval: median of the gaps seen; undefined before the first. */
+export function checkpointIntervalOf(memory: CheckpointMemory): number | undefined {
+  const gaps = memory.gapsMs ?? [];
+  return gaps.length > 0 ? median(gaps) : undefined;
+}
+
 /**
- * Training jobs whose checkpoint prefix is due for a listing: never listed, or listed at least
- * `everyMs` ago; oldest first, at most `max`, so one run's S3 calls stay bounded and every job
- * gets its turn.
+ * Training jobs whose checkpoint prefix is due for a listing: never listed, listed at least
+ * `everyMs` ago, or whose own-interval deadline (checkpointStaleAfterMs) passed since the last
+ * listing, so a missing checkpoint is confirmed when it is due and not up to `everyMs` later.
+ * Oldest first, at most `max`, so one run's S3 calls stay bounded and every job gets its turn.
  */
 export function checkpointChecksDue(
   state: DetectionState,
@@ -182,10 +218,19 @@ export function checkpointChecksDue(
   everyMs: number,
   max: number,
 ): TrainingJobState[] {
+  const deadlinePassed = (j: TrainingJobState, m: CheckpointMemory): boolean => {
+    const interval = checkpointIntervalOf(m);
+    if (interval === undefined) return false;
+    const classStale = DEFAULT_CLASS_POLICIES[workloadClassOf(j)].checkpointStaleMs;
+    const deadline =
+      Math.max(m.newestMs ?? 0, trainingStartOf(j)) + checkpointStaleAfterMs(interval, classStale);
+    return m.checkedAtMs <= deadline && deadline < nowMs;
+  };
   return jobs
     .filter((j) => isTraining(j) && j.checkpointS3Uri)
-    .map((j) => ({ j, at: state.checkpoints[jobStateKey(j.region, j.jobName)]?.checkedAtMs }))
-    .filter((x) => x.at === undefined || nowMs - x.at >= everyMs)
+    .map((j) => ({ j, m: state.checkpoints[jobStateKey(j.region, j.jobName)] }))
+    .filter((x) => x.m === undefined || nowMs - x.m.checkedAtMs >= everyMs || deadlinePassed(x.j, x.m))
+    .map(({ j, m }) => ({ j, at: m?.checkedAtMs }))
     .sort((a, b) => (a.at ?? -1) - (b.at ?? -1) || a.j.jobName.localeCompare(b.j.jobName))
     .slice(0, Math.max(0, max))
     .map((x) => x.j);
@@ -209,6 +254,11 @@ export interface RunDetectorsInput {
   readonly progress: ReadonlyMap<string, readonly number[]>;
   /** This run's checkpoint listings, keyed by jobStateKey; undefined value: the prefix is empty. */
   readonly checkpointListings: ReadonlyMap<string, number | undefined>;
+  /**
+   * Job → cluster and nodes, for metric profiles whose GPU series carry no job label (node-level
+   * dcgm-exporter). Nodes shared by several jobs are attributed to none (see samplesByJob).
+   */
+  readonly placement?: ReadonlyMap<string, JobPlacement>;
   readonly state: DetectionState;
   readonly settings: DetectionSettings;
 }
@@ -251,17 +301,16 @@ export function runDetectors(input: RunDetectorsInput): {
   const jobs = input.jobs;
 
   // 2. Job activity memory, checkpoints and progress, then job health.
-  const byJob = new Map<string, GpuSample[]>();
-  for (const s of samples) {
-    if (s.labels.job === undefined || s.labels.gpu === 'all') continue;
-    const list = byJob.get(s.labels.job);
-    if (list) list.push(s);
-    else byJob.set(s.labels.job, [s]);
-  }
+  const byJob = samplesByJob(
+    jobs,
+    samples.filter((s) => s.labels.gpu !== 'all'),
+    input.placement,
+  );
   const activity = { ...state.jobs };
   const checkpoints = { ...state.checkpoints };
   const progressByName = new Map<string, readonly number[]>();
   const checkpointByName = new Map<string, number | undefined>();
+  const checkpointCadence = new Map<string, CheckpointCadence>();
   const history: GpuSample[] = [];
   let jobsWithHistory = 0;
   const healthJobs: TrainingJobState[] = [];
@@ -299,13 +348,22 @@ export function runDetectors(input: RunDetectorsInput): {
     const remembered = checkpoints[key];
     if (listed) {
       const newest = input.checkpointListings.get(key);
-      checkpoints[key] = { checkedAtMs: nowMs, newestMs: newest ?? null, seenAtMs: nowMs };
+      const gapsMs = checkpointGaps(remembered, newest, trainingStartOf(job));
+      checkpoints[key] = {
+        checkedAtMs: nowMs,
+        newestMs: newest ?? null,
+        seenAtMs: nowMs,
+        ...(gapsMs.length > 0 ? { gapsMs } : {}),
+      };
     } else if (remembered) {
       checkpoints[key] = { ...remembered, seenAtMs: nowMs };
     }
     const memory = checkpoints[key];
     if (job.checkpointS3Uri && memory) {
       checkpointByName.set(job.jobName, memory.newestMs ?? undefined);
+      const intervalMs = checkpointIntervalOf(memory);
+      if (intervalMs !== undefined)
+        checkpointCadence.set(job.jobName, { intervalMs, checkedAtMs: memory.checkedAtMs });
       healthJobs.push(job);
     } else if (job.checkpointS3Uri) {
       const { checkpointS3Uri: _unknown, ...rest } = job;
@@ -317,16 +375,27 @@ export function runDetectors(input: RunDetectorsInput): {
     samples: history.length > 0 ? [...history, ...samples] : samples,
     progress: progressByName,
     checkpoints: checkpointByName,
+    checkpointCadence,
+    ...(input.placement ? { placement: input.placement } : {}),
     nowMs,
     options: settings.jobHealth,
   });
 
   // 3. Efficiency over the window.
+  // Busy-not-working runs carried from the last window, for jobs still training (bounded: a job
+  // that ended or stopped training drops out here).
+  const carriedBusy = new Map<string, Readonly<Record<string, BusyRun>>>();
+  for (const job of jobs) {
+    const runs = state.busyRuns?.[jobStateKey(job.region, job.jobName)];
+    if (runs && isTraining(job)) carriedBusy.set(job.jobName, runs);
+  }
   const eff = assessEfficiency({
     jobs,
     samples,
     progress: progressByName,
+    busyRuns: carriedBusy,
     window: input.window,
+    ...(input.placement ? { placement: input.placement } : {}),
     nowMs,
   });
 
@@ -366,10 +435,58 @@ export function runDetectors(input: RunDetectorsInput): {
     settings: settings.regressions,
   });
 
+  // 2b. Jobs that progress, but several times slower than before (one finding per job: those
+  // already found stalled, hung or idle are skipped).
+  const slowdown = detectProgressSlowdown({
+    jobs,
+    samples: samples.filter((s) => s.labels.gpu !== 'all'),
+    ...(input.placement ? { placement: input.placement } : {}),
+    progress: progressByName,
+    skip: new Set(
+      health.findings
+        .filter((f) => f.kind !== 'job.checkpoint_stale')
+        .flatMap((f) => (f.labels.job ? [f.labels.job] : [])),
+    ),
+    nowMs,
+  });
+
+  // 3b. Busy-not-working GPUs no job is credited with (burners outside jobs, shared nodes). A job
+  // found hung or stalled on the node this run explains a spinning GPU there better.
+  const attributed = new Set<GpuSample>();
+  for (const list of samplesByJob(jobs, samples, input.placement).values())
+    for (const s of list) attributed.add(s);
+  const stalledNodes = new Set(
+    health.findings
+      .filter((f) => f.kind === 'job.hung' || f.kind === 'job.progress_stalled')
+      .flatMap((f) => {
+        const p = f.labels.job ? input.placement?.get(f.labels.job) : undefined;
+        return [...(p?.nodes ?? []), ...(f.labels.node ? [f.labels.node] : [])];
+      }),
+  );
+  const unattributed = detectUnattributedLoad({
+    samples: samples.filter((s) => s.labels.gpu !== 'all' && !attributed.has(s)),
+    carried: state.unattributedRuns ?? {},
+    window: input.window,
+    nowMs,
+  });
+  const unattributedFindings = unattributed.findings.filter(
+    (f) => f.labels.node === undefined || !stalledNodes.has(f.labels.node),
+  );
+
+  // One idle job, one finding: job.gpus_idle (the failure: idle past its grace or idle with no
+  // progress) says everything efficiency.idle_allocation (the accounting note) would.
+  const idleJobs = new Set(
+    health.findings.filter((f) => f.kind === 'job.gpus_idle').map((f) => f.labels.job),
+  );
+  const effFindings = eff.findings.filter(
+    (f) => !(f.kind === 'efficiency.idle_allocation' && idleJobs.has(f.labels.job)),
+  );
   const findings = [
     ...hw.findings,
     ...health.findings,
-    ...eff.findings,
+    ...slowdown.findings,
+    ...effFindings,
+    ...unattributedFindings,
     ...cohortFailures.findings,
     ...scheduling.findings,
     ...regressions.findings,
@@ -381,6 +498,12 @@ export function runDetectors(input: RunDetectorsInput): {
       savedAtMs: nowMs,
       hardware: hw.state,
       jobs: activity,
+      busyRuns: Object.fromEntries(
+        jobs
+          .filter((j) => isTraining(j) && eff.busyRuns.has(j.jobName))
+          .map((j) => [jobStateKey(j.region, j.jobName), eff.busyRuns.get(j.jobName) ?? {}]),
+      ),
+      unattributedRuns: unattributed.runs,
       checkpoints,
       outcomes: outcomes.aggregates,
       latencies: latencies.aggregates,
@@ -395,8 +518,8 @@ export function runDetectors(input: RunDetectorsInput): {
     report: {
       findingsByDetector: {
         hardware: hw.findings.length,
-        jobHealth: health.findings.length,
-        efficiency: eff.findings.length,
+        jobHealth: health.findings.length + slowdown.findings.length,
+        efficiency: effFindings.length + unattributedFindings.length,
         cohortFailures: cohortFailures.findings.length,
         scheduling: scheduling.findings.length,
         cohortRegressions: regressions.findings.length,

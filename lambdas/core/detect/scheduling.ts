@@ -3,6 +3,7 @@ import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../
 import type { TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time';
+import { JOB_CLUSTER_TAG } from './cohorts';
 import { definedOnly, listText, WORKLOAD_CLASSES, type WorkloadClass, workloadClassOf } from './jobs';
 import { madSorted, quantileSorted, sortedCopy } from './robust';
 
@@ -49,6 +50,12 @@ export interface SchedulingOptions {
   readonly minWindowJobs?: number;
   /** ... and in the baseline. @default 30 */
   readonly minBaselineJobs?: number;
+  /**
+   * Warm-up: the baseline must reach back at least this far before the window (a full daily
+   * cycle), or growth is not judged. Start latency is seasonal (night vs morning peak): 30 night
+   * jobs are plenty of jobs but no yardstick for the morning. @default 24 h
+   */
+  readonly minBaselineSpanMs?: number;
   /** Window median at least this × the baseline median ... @default 1.5 */
   readonly medianRatio?: number;
   /** ... and at least this much longer. @default 2 min */
@@ -213,6 +220,7 @@ const DEFAULTS = {
   latencyFrom: 'creation' as 'creation' | 'starting',
   minWindowJobs: 10,
   minBaselineJobs: 30,
+  minBaselineSpanMs: DAY_MS,
   medianRatio: 1.5,
   minMedianIncreaseMs: 2 * MINUTE_MS,
   p95Ratio: 2,
@@ -254,10 +262,38 @@ const round = (x: number, digits = 2): number => roundTo(x, digits);
 
 const minutes = (ms: number) => round(ms / MINUTE_MS, 1);
 
+/** The job's cluster from its JOB_CLUSTER_TAG; undefined when untagged. */
+function clusterOf(job: TrainingJobState): string | undefined {
+  return job.tags[JOB_CLUSTER_TAG]?.trim() || undefined;
+}
+
+/**
+ * Region, plus the team and the cluster when every job agrees on one: a queue that stopped moving
+ * is a cluster's problem, and without the cluster the incident cannot group or route with that
+ * cluster's other alerts (nor be matched to it).
+ */
 function groupLabels(jobs: readonly TrainingJobState[], region: string): FindingLabels {
   const teams = new Set(jobs.map((j) => j.team));
+  const clusters = new Set(jobs.map(clusterOf));
   const [team] = teams;
-  return { region, ...(teams.size === 1 && team ? { team } : {}) };
+  const [cluster] = clusters;
+  return {
+    region,
+    ...(clusters.size === 1 && cluster ? { cluster } : {}),
+    ...(teams.size === 1 && team ? { team } : {}),
+  };
+}
+
+/** Jobs split by cluster tag (untagged jobs form one group of their own), in a stable order. */
+function byCluster(jobs: readonly TrainingJobState[]): TrainingJobState[][] {
+  const m = new Map<string, TrainingJobState[]>();
+  for (const j of jobs) {
+    const key = clusterOf(j) ?? '';
+    const list = m.get(key);
+    if (list) list.push(j);
+    else m.set(key, [j]);
+  }
+  return [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, js]) => js);
 }
 
 export function detectScheduling(input: SchedulingInput): { findings: Finding[] } {
@@ -288,14 +324,30 @@ export function detectScheduling(input: SchedulingInput): { findings: Finding[] 
         baselineStart,
       )
     : undefined;
+  // How far back the baseline reaches (fleet-wide: when the detector started seeing jobs).
+  const oldest = input.baseline
+    ? Math.min(...Object.keys(input.baseline.hours).map((k) => Number(k) - HOUR_MS))
+    : Math.min(
+        ...input.jobs.flatMap((j) => {
+          const b = trainingBeganAt(j);
+          return b !== undefined && b > baselineStart ? [b] : [];
+        }),
+      );
+  const warm = windowStart - oldest >= o.minBaselineSpanMs;
   for (const g of ordered) {
     const fromAggregates = histograms
       ? (histogramStats(histograms.get(latencyGroupKey(g.region, g.cls)) ?? new Map()) ?? null)
       : undefined;
-    const growth = latencyGrowth(g, o, now, windowStart, baselineStart, window, fromAggregates);
+    const growth = warm
+      ? latencyGrowth(g, o, now, windowStart, baselineStart, window, fromAggregates)
+      : undefined;
     if (growth) findings.push(growth);
-    const sla = slaMisses(g, input.options?.sla?.[g.cls], o, now, windowStart, window);
-    if (sla) findings.push(sla);
+    // SLA misses per cluster: queues are per cluster, and one congested cluster must not be
+    // reported as a region-wide problem (or hidden among the others' jobs).
+    for (const jobs of byCluster(g.jobs)) {
+      const sla = slaMisses({ ...g, jobs }, input.options?.sla?.[g.cls], o, now, windowStart, window);
+      if (sla) findings.push(sla);
+    }
   }
   return { findings };
 }
@@ -409,14 +461,16 @@ function slaMisses(
   ]
     .filter((x) => x !== undefined)
     .join(', ');
+  const labels = groupLabels([...jobs], g.region);
+  const where = labels.cluster ? `cluster ${labels.cluster} (${g.region})` : g.region;
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
     kind: SLA_MISS_KIND,
     severity: misses.length >= o.ticketMinMisses ? 'ticket' : 'info',
     cause: 'scheduling',
-    title: `${misses.length} SLA miss(es) for ${g.cls} jobs in ${g.region} (${limits})`,
+    title: `${misses.length} SLA miss(es) for ${g.cls} jobs in ${where} (${limits})`,
     summary: `${jobs.size} ${g.cls} job(s) missed the class SLA (${limits}): ${startMisses} on start latency, ${durationMisses} on duration.`,
-    labels: groupLabels([...jobs], g.region),
+    labels,
     evidence: {
       window,
       values: {

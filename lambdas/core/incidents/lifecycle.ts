@@ -139,7 +139,10 @@ export function readyToOpen(incident: Incident, policy: KindPolicy, minRunsFacto
 }
 
 export function open(incident: Incident, nowMs: number, groupWaitMs: number): Incident {
-  const groupable = incident.labels.gpu !== undefined || incident.labels.node !== undefined;
+  // Only what grouping can fold waits for siblings (grouping.ts isMember): GPU findings, and node
+  // findings that are not about a job (a job on one node carries a node label, but never groups).
+  const { gpu, node, job } = incident.labels;
+  const groupable = gpu !== undefined || (node !== undefined && job === undefined);
   return addHistory(
     {
       ...incident,
@@ -330,4 +333,8 @@ function rankUp(a: Severity, b: Severity): Severity {
   return order.indexOf(a) <= order.indexOf(b) ? a : b;
 }
 
-export const groupWaitMsOf = (cfg: IncidentsConfig): number => cfg.groupWaitSeconds * SECOND_MS;
+/** The group wait of a kind: its lifecycle rule's override, else config.groupWaitSeconds. */
+export const groupWaitMsOf = (cfg: IncidentsConfig, kind?: string): number => {
+  const rule = kind === undefined ? undefined : cfg.kinds.find((k) => anyKindMatches(k.match, kind));
+  return (rule?.groupWaitSeconds ?? cfg.groupWaitSeconds) * SECOND_MS;
+};

@@ -57,13 +57,13 @@ const cases: Case[] = [
   {
     name: 'batch job idle 40 min (grace 30) fires',
     ...wentIdle('bert-ft', 40),
-    expected: [['job.gpus_idle', 'ticket', 'data-io']],
+    expected: [['job.gpus_idle', 'ticket', 'efficiency']],
   },
   { name: 'batch job idle 20 min stays inside its 30 min grace', ...wentIdle('bert-ft', 20), expected: [] },
   {
     name: 'interactive job idle 20 min fires (grace 15)',
     ...wentIdle('nb-sweep', 20, { workloadClass: 'interactive' }),
-    expected: [['job.gpus_idle', 'ticket', 'data-io']],
+    expected: [['job.gpus_idle', 'ticket', 'efficiency']],
   },
   {
     name: 'distributed job idle 40 min stays inside its 45 min grace',
@@ -71,14 +71,14 @@ const cases: Case[] = [
     expected: [],
   },
   {
-    name: 'distributed job idle 50 min fires',
+    name: 'distributed job idle 50 min fires (a page: many GPUs wasted)',
     ...wentIdle('llama-pretrain', 50, { instanceCount: 2 }, ['i-0a1', 'i-0a2']),
-    expected: [['job.gpus_idle', 'ticket', 'data-io']],
+    expected: [['job.gpus_idle', 'page', 'efficiency']],
   },
   {
     name: 'the workload-class tag overrides the instance count (4 nodes, interactive)',
     ...wentIdle('dbg-4node', 20, { instanceCount: 4, workloadClass: 'Interactive' }, ['i-0a1', 'i-0a2']),
-    expected: [['job.gpus_idle', 'ticket', 'data-io']],
+    expected: [['job.gpus_idle', 'ticket', 'efficiency']],
   },
   {
     name: 'nothing fires before the job has trained for its grace (idle, no progress, no checkpoint)',
@@ -147,10 +147,8 @@ const cases: Case[] = [
     ],
     samples: minutes({ job: 'many-metrics', nodes: ['i-0a1'], from: NOW - 60 * MIN, to: NOW, values: idle }),
     progress: loss('many-metrics', every(T0, NOW - 90 * MIN, MIN)),
-    expected: [
-      ['job.gpus_idle', 'ticket', 'data-io'],
-      ['job.progress_stalled', 'ticket', 'software'],
-    ],
+    // Idle GPUs and no progress is one problem (idle), reported once, not also as a stall.
+    expected: [['job.gpus_idle', 'ticket', 'efficiency']],
   },
   {
     name: 'a job that logs every 15 min is not stalled 40 min after its last point (threshold 60)',
@@ -257,7 +255,7 @@ const cases: Case[] = [
     jobs: [job({ jobName: 'placed', metricNames: [] })],
     samples: minutes({ nodes: ['i-0d9'], from: NOW - 45 * MIN, to: NOW, values: idle }),
     placement: new Map([['placed', { cluster: 'train-a', nodes: ['i-0d9'] }]]),
-    expected: [['job.gpus_idle', 'ticket', 'data-io']],
+    expected: [['job.gpus_idle', 'ticket', 'efficiency']],
   },
   {
     name: 'placement on another cluster does not claim the samples',
@@ -269,6 +267,86 @@ const cases: Case[] = [
 ];
 
 describe('detectJobHealth', () => {
+  describe('classification order: idle GPUs + no progress is idle, busy GPUs + no progress is a stall/hang', () => {
+    /** A distributed job that logged loss every minute, then went quiet `quietMin` minutes ago with GPUs `then`. */
+    const quietDistributed = (quietMin: number, then: (t: number, g: number, r: () => number) => Values) => {
+      const name = 'llama-dist';
+      const nodes = ['i-0a1', 'i-0a2'];
+      return detectJobHealth({
+        jobs: [job({ jobName: name, instanceCount: 2 })],
+        samples: [
+          ...minutes({ job: name, nodes, from: NOW - 120 * MIN, to: NOW - quietMin * MIN, values: training }),
+          ...minutes({ job: name, nodes, from: NOW - quietMin * MIN, to: NOW, values: then }),
+        ],
+        progress: loss(name, every(NOW - 120 * MIN, NOW - quietMin * MIN, MIN)),
+        checkpoints: new Map(),
+        nowMs: NOW,
+      }).findings;
+    };
+
+    it('idle GPUs, no progress for 15 min (inside the 45 min idle grace): gpus_idle page, with the idle GPU-hours', () => {
+      const findings = quietDistributed(15, idle);
+      expect(findings.map((f) => [f.kind, f.severity, f.cause])).toEqual([
+        ['job.gpus_idle', 'page', 'efficiency'],
+      ]);
+      const v = findings[0]?.evidence.values ?? {};
+      // 2 nodes × 8 GPUs (fixture default) idle for 15 minutes = 4 GPU-hours.
+      expect(v.idleGpuHours).toBeCloseTo((v.gpus ?? 0) * 0.25, 2);
+      expect(v.idleMinutes).toBe(15);
+      expect(findingSchema.parse(findings[0])).toEqual(findings[0]);
+    });
+
+    it('idle GPUs corroborate the silence: idle after 2 × cadence (12 min silent, logs every 3 min), a stall needs 4 ×', () => {
+      const name = 'llama-dist';
+      const nodes = ['i-0a1', 'i-0a2'];
+      const judge = (then: (t: number, g: number, r: () => number) => Values) =>
+        detectJobHealth({
+          jobs: [job({ jobName: name, instanceCount: 2 })],
+          samples: [
+            ...minutes({ job: name, nodes, from: NOW - 120 * MIN, to: NOW - 11 * MIN, values: training }),
+            ...minutes({ job: name, nodes, from: NOW - 11 * MIN, to: NOW, values: then }),
+          ],
+          progress: loss(name, every(NOW - 120 * MIN, NOW - 10 * MIN, 3 * MIN)),
+          checkpoints: new Map(),
+          nowMs: NOW,
+        }).findings.map((f) => f.kind);
+      // Last loss point 12 min ago (not more than the stall threshold); thresholds: idle max(2 × 3, 5, 10) = 10 min, stall max(4 × 3, 5, 10) = 12 min.
+      expect(judge(idle)).toEqual(['job.gpus_idle']);
+      expect(judge(() => ({ gpu_util: 45, sm_active: 0.3, power: 300 }))).toEqual([]);
+    });
+
+    it('busy GPUs, no progress: hung, not idle', () => {
+      const findings = quietDistributed(15, ncclSpin);
+      expect(findings.map((f) => f.kind)).toEqual(['job.hung']);
+    });
+
+    it('working-but-moderate GPUs, no progress: progress_stalled, not idle', () => {
+      const findings = quietDistributed(15, () => ({ gpu_util: 45, sm_active: 0.3, power: 300 }));
+      expect(findings.map((f) => f.kind)).toEqual(['job.progress_stalled']);
+    });
+
+    it('progress still arriving while idle for a short while: nothing (no stall, inside idle grace)', () => {
+      const name = 'llama-dist';
+      const findings = detectJobHealth({
+        jobs: [job({ jobName: name, instanceCount: 2 })],
+        samples: [
+          ...minutes({
+            job: name,
+            nodes: ['i-0a1', 'i-0a2'],
+            from: NOW - 120 * MIN,
+            to: NOW - 15 * MIN,
+            values: training,
+          }),
+          ...minutes({ job: name, nodes: ['i-0a1', 'i-0a2'], from: NOW - 15 * MIN, to: NOW, values: idle }),
+        ],
+        progress: loss(name, every(NOW - 120 * MIN, NOW, MIN)),
+        checkpoints: new Map(),
+        nowMs: NOW,
+      }).findings;
+      expect(findings).toEqual([]);
+    });
+  });
+
   it.each(cases)('$name', (c) => {
     const { findings } = detectJobHealth({
       jobs: c.jobs,

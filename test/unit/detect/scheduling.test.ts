@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type Finding, findingSchema } from '../../../lambdas/contracts/finding';
 import {
   detectScheduling,
+  emptyLatencyAggregates,
+  foldLatencies,
   type SchedulingOptions,
   SLA_MISS_KIND,
   START_LATENCY_KIND,
@@ -116,6 +118,34 @@ describe('detectScheduling: start latency growth', () => {
     }
   });
 
+  it('warm-up: a baseline of 2 h of night jobs is plenty of jobs but no yardstick; a day of it is', () => {
+    const window = population(2, 'batch', 80, WINDOW_START, NOW, 12 * MIN);
+    // 200 jobs in the two hours before the window: enough jobs, too short a span.
+    const short = population(9, 'batch', 200, WINDOW_START - 2 * HOUR_MS, WINDOW_START, 4 * MIN);
+    expect(ofKind(run([...short, ...window]), START_LATENCY_KIND)).toEqual([]);
+    // The same count spread over 25 hours is trusted.
+    const day = population(9, 'batch', 200, WINDOW_START - 25 * HOUR_MS, WINDOW_START, 4 * MIN);
+    expect(ofKind(run([...day, ...window]), START_LATENCY_KIND)).toHaveLength(1);
+    // The span is configurable.
+    expect(
+      ofKind(run([...short, ...window], { minBaselineSpanMs: HOUR_MS }), START_LATENCY_KIND),
+    ).toHaveLength(1);
+  });
+
+  it('warm-up from the compact aggregates: hours folded for less than a day are not trusted', () => {
+    const window = population(2, 'batch', 80, WINDOW_START, NOW, 12 * MIN);
+    const short = population(9, 'batch', 200, WINDOW_START - 2 * HOUR_MS, WINDOW_START, 4 * MIN);
+    const day = population(9, 'batch', 200, WINDOW_START - 25 * HOUR_MS, WINDOW_START, 4 * MIN);
+    const judge = (past: readonly TrainingJobState[]) =>
+      detectScheduling({
+        jobs: window,
+        nowMs: NOW,
+        baseline: foldLatencies(emptyLatencyAggregates(), past, WINDOW_START).aggregates,
+      }).findings.filter((f) => f.kind === START_LATENCY_KIND);
+    expect(judge(short)).toEqual([]);
+    expect(judge(day)).toHaveLength(1);
+  });
+
   it('catches a growing tail while the median holds', () => {
     const rand = prng(4);
     // 85 % of jobs start as usual; 15 % wait 40-60 min for capacity.
@@ -217,6 +247,30 @@ describe('detectScheduling: SLA misses', () => {
     expect(sla[0]?.evidence.values?.durationMisses).toBe(30);
     expect(sla[0]?.evidence.values?.startMisses).toBe(0);
     expect(sla[0]?.evidence.detail).toContain('(+25 more)');
+  });
+
+  it('judges each cluster (job cluster tag) on its own and labels the finding with it', () => {
+    const tagged = (cluster: string, latencyMin: number, i: number) =>
+      started('interactive', NOW - 3 * HOUR_MS + i * 10 * MIN, latencyMin * MIN, 45 * MIN, {
+        tags: { 'fleetwatch:cluster': cluster },
+      });
+    // Cluster a: three misses; cluster b: all on time.
+    const jobs = [
+      tagged('a', 25, 0),
+      tagged('a', 30, 1),
+      tagged('a', 40, 2),
+      tagged('b', 2, 3),
+      tagged('b', 3, 4),
+    ];
+    const sla = ofKind(run(jobs), SLA_MISS_KIND);
+    expect(sla).toHaveLength(1);
+    expect(sla[0]?.labels.cluster).toBe('a');
+    expect(sla[0]?.labels.region).toBeDefined();
+    expect(sla[0]?.title).toContain('cluster a');
+    expect(sla[0]?.evidence.values?.misses).toBe(3);
+    // Both clusters congested: two findings, one per cluster.
+    const both = ofKind(run([...jobs, tagged('b', 50, 5)]), SLA_MISS_KIND);
+    expect(both.map((f) => f.labels.cluster)).toEqual(['a', 'b']);
   });
 
   it('ignores jobs that began training before the window', () => {

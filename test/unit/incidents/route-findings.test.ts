@@ -17,8 +17,12 @@ import { incidentSchema } from '../../../lambdas/contracts/incident';
 import {
   DEFAULT_KIND_LIFECYCLE,
   type IncidentsConfigInput,
+  type KindLifecycle,
 } from '../../../lambdas/contracts/incidents-config';
 import { finding, incidentsConfig, isoAt, MIN, T0 } from './fixtures';
+
+/** GPU kinds without the fatal-hardware override, so the group wait applies (tests of the wait itself). */
+const HELD_GPU_KINDS: KindLifecycle = { match: ['gpu.**'], openAfter: 1, ofRuns: 1, resolve: 'explicit' };
 
 function setup(cfg: IncidentsConfigInput = {}, maintenance: MaintenanceWindowInput[] = []) {
   const store = new InMemoryIncidentStore();
@@ -370,7 +374,7 @@ describe('grouping through the router', () => {
   });
 
   it('a GPU arriving while its node incident is open joins it; an earlier lone GPU incident is folded', async () => {
-    const t = setup({ groupWaitSeconds: 60 });
+    const t = setup({ groupWaitSeconds: 60, kinds: [HELD_GPU_KINDS] });
     await t.route([gpuXid('0')], T0); // alone: its own incident, held by group wait
     await t.route([gpuXid('1')], T0 + 10_000); // second GPU: node incident, the first folds in
     await t.sweep(T0 + 70_000);
@@ -382,6 +386,27 @@ describe('grouping through the router', () => {
     expect(t.notifier.published).toHaveLength(1);
     await t.route([gpuXid('5')], T0 + 120_000);
     expect(t.store.all().find((i) => i.group !== undefined)?.group?.members).toEqual(['0', '1', '5']);
+    expect(t.notifier.published).toHaveLength(1);
+  });
+
+  it('with the default lifecycle a fatal Xid pages on first sighting, not after the group wait', async () => {
+    const t = setup({ groupWaitSeconds: 60, kinds: [...DEFAULT_KIND_LIFECYCLE] });
+    const gpuXid = finding({ labels: { cluster: 'train-a', region: 'us-east-1', node: 'i-1', gpu: '3' } });
+    await t.route([gpuXid], T0);
+    expect(t.notifier.published).toHaveLength(1);
+    expect(t.store.all()[0]?.notBeforeMs).toBeUndefined();
+  });
+
+  it('with the default lifecycle a non-fatal GPU kind still waits for its siblings', async () => {
+    const t = setup({ groupWaitSeconds: 60, kinds: [...DEFAULT_KIND_LIFECYCLE] });
+    const sbe = finding({
+      kind: 'gpu.ecc.correctable_rate',
+      severity: 'ticket',
+      labels: { cluster: 'train-a', region: 'us-east-1', node: 'i-1', gpu: '3' },
+    });
+    await t.route([sbe], T0);
+    expect(t.notifier.published).toHaveLength(0);
+    await t.sweep(T0 + 61_000);
     expect(t.notifier.published).toHaveLength(1);
   });
 
@@ -532,7 +557,7 @@ describe('people: acknowledge and resolve by id', () => {
   });
 
   it('folded members end with their group incident', async () => {
-    const t = setup({ groupWaitSeconds: 60 });
+    const t = setup({ groupWaitSeconds: 60, kinds: [HELD_GPU_KINDS] });
     const gpuXid = (gpu: string) =>
       finding({ labels: { cluster: 'train-a', region: 'us-east-1', node: 'i-1', gpu } });
     await t.route([gpuXid('0')], T0);

@@ -1,4 +1,4 @@
-import type { Finding } from '../../../contracts/finding';
+import type { Cause, Finding } from '../../../contracts/finding';
 import { gpuInstanceSpec } from '../../../contracts/gpu-catalogue';
 import { classifyXid, KNOWN_XID_CODES, type XidInfo } from '../../../contracts/xid';
 import type { GpuLabels, GpuSample } from '../../model';
@@ -47,6 +47,7 @@ const RATE_CHECKS = [
     limit: (o: ResolvedHardwareOptions) => o.pcieReplayPerMinute,
     what: 'PCIe replays',
     why: 'the link retries transfers: check seating, riser and the PCIe switch',
+    cause: 'hardware',
   },
   {
     signal: 'nvlink_errors',
@@ -55,6 +56,11 @@ const RATE_CHECKS = [
     limit: (o: ResolvedHardwareOptions) => o.nvlinkErrorsPerMinute,
     what: 'NVLink errors',
     why: 'collective bandwidth drops and a link may fail: check the NVSwitch/NVLink health',
+    // NVLink/NVSwitch is the GPU communication fabric: its errors slow training through the
+    // collectives (all-reduce retries), the question 'network or not?' is about exactly that, and
+    // the fix belongs to whoever owns the interconnect (fabric manager, NVSwitch trays), not to a
+    // GPU swap. PCIe replays stay 'hardware': the host link of one GPU.
+    cause: 'network',
   },
 ] as const satisfies readonly {
   signal: CounterSignal;
@@ -63,6 +69,7 @@ const RATE_CHECKS = [
   limit: (o: ResolvedHardwareOptions) => number;
   what: string;
   why: string;
+  cause: Cause;
 }[];
 
 type Out = HardwareFindingSpec;
@@ -162,7 +169,7 @@ export function checkGpu(w: GpuWindow, nowMs: number): { findings: Finding[]; st
       out.push({
         kind: r.kind,
         severity: 'ticket',
-        cause: 'hardware',
+        cause: r.cause,
         title: `${where}: ${r.what} at ${round1(perMinute)}/min`,
         summary: `${where} counted ${c.increase} ${r.what} in ${round1(c.spanMs / MINUTE_MS)} min (${round1(perMinute)}/min, limit ${r.limit(o)}/min); ${r.why}.`,
         labels,
@@ -243,6 +250,8 @@ export function checkGpu(w: GpuWindow, nowMs: number): { findings: Finding[]; st
     }
   }
 
+  oneHeatFinding(out, episodes, last.time, o.maxEpisodeGapMs);
+
   open.delete('fell_off_bus'); // it reports again
   const state: GpuState = {
     seen: last.time,
@@ -254,6 +263,51 @@ export function checkGpu(w: GpuWindow, nowMs: number): { findings: Finding[]; st
     ...(open.size > 0 ? { open: [...open].sort() } : {}),
   };
   return { findings: out.map((f) => hardwareFinding(f, nowMs)), state };
+}
+
+/**
+ * One heat problem, one finding. A GPU above its slowdown temperature is thermally throttled by
+ * design, so a thermal fault raises both `gpu.throttle.thermal` and `gpu.temperature.over_limit`;
+ * two tickets for one hot node would be a duplicate notification (they are different kinds, so
+ * grouping cannot merge them). While a thermal-throttle episode is going on, the throttle finding
+ * speaks for the heat (it carries the peak temperature); the temperature finding stands alone only
+ * when the GPU is hot without being throttled. If the temperature ticket was already raised in an
+ * earlier run, a throttle finding for the same ongoing heat is not raised again.
+ */
+function oneHeatFinding(
+  out: Out[],
+  episodes: Partial<Record<EpisodeName, Episode>>,
+  lastMs: number,
+  maxGapMs: number,
+): void {
+  const ongoing = (e: Episode | undefined): e is Episode => e !== undefined && e.l >= lastMs - maxGapMs;
+  const thermal = episodes.thermal;
+  const hot = episodes.temperature;
+  const tempIdx = out.findIndex((f) => f.kind === 'gpu.temperature.over_limit');
+  const throttleIdx = out.findIndex((f) => f.kind === 'gpu.throttle.thermal');
+  const temp = out[tempIdx];
+  const throttle = out[throttleIdx];
+  if (temp !== undefined && ongoing(thermal)) {
+    if (throttle !== undefined) {
+      const { limitC, maxTempC } = temp.values;
+      out[throttleIdx] = {
+        ...throttle,
+        summary: `${throttle.summary} It also ran above its ${limitC ?? '?'} °C slowdown temperature${maxTempC !== undefined ? ` (peak ${maxTempC} °C)` : ''}: check airflow, fans and the rack inlet temperature.`,
+        values: {
+          ...throttle.values,
+          ...(limitC !== undefined ? { limitC } : {}),
+          ...(maxTempC !== undefined ? { maxTempC } : {}),
+        },
+      };
+    } else if (!thermal.r && hot !== undefined) {
+      // Throttling not long enough yet: report the heat next run (with the throttle, or alone).
+      episodes.temperature = { ...hot, r: false };
+    }
+    out.splice(tempIdx, 1);
+    return;
+  }
+  // The temperature ticket went out in an earlier run and the heat continues: same problem.
+  if (throttle !== undefined && temp === undefined && ongoing(hot) && hot.r) out.splice(throttleIdx, 1);
 }
 
 /**

@@ -149,6 +149,13 @@ describe('detectHardware: PCIe replay and NVLink error rates', () => {
     if (expected.length > 0) expect(findings[0]?.evidence.values?.perMinute).toBe(perMin);
   });
 
+  it('NVLink errors are the communication fabric (cause network), PCIe replays the GPU host link (hardware)', () => {
+    const nv = runAll([{ samples: minutes(1, 0, 6, (i) => ({ nvlink_errors: i * 50 })) }]).perRun[0] ?? [];
+    const pcie = runAll([{ samples: minutes(1, 0, 6, (i) => ({ pcie_replay: i * 20 })) }]).perRun[0] ?? [];
+    expect(nv.map((f) => [f.kind, f.cause])).toEqual([['gpu.nvlink.error_rate', 'network']]);
+    expect(pcie.map((f) => [f.kind, f.cause])).toEqual([['gpu.pcie_replay.rate', 'hardware']]);
+  });
+
   it('reports an elevated rate once per episode and not for a counter reset', () => {
     const ramp = (base: number, step: number) => (i: number) => ({ pcie_replay: base + i * step });
     const { perRun } = runAll([
