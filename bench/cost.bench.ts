@@ -3,8 +3,7 @@
  * 5 and 10 minutes.
  *
  *   latency  the latency set of bench/latency.bench.ts (every fault kind, --seeds per kind) at each
- *            cadence, through the bench loop (bench/lib/sim-loop.ts: runSimulation's loop with a
- *            cadence; checked against runSimulation at 5 minutes before anything is reported)
+ *            cadence, through runSimulation (memory backend) with its cadenceMinutes option
  *   cost     a 6-hour run of the reference fleet scaled down 10× (120 GPUs in the reference's four
  *            clusters and two regions, 3,500 jobs/day, no faults) at each cadence; its API calls
  *            and store operations scaled to the reference (1,200 GPUs, 35,000 jobs/day, 30 days)
@@ -18,14 +17,12 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectionCostPerGpuMonth } from '../lambdas/core/cost/collection-cost';
 import { FAULT_KINDS, type ScenarioInput, validateScenario } from '../lambdas/sim/scenario';
-import { runSimulation, summaryOf } from '../lambdas/wiring/simulation';
+import { runSimulation } from '../lambdas/wiring/simulation';
 import { type CostEstimate, estimateMonthlyCost, REFERENCE, serviceTotal } from './lib/cost-model';
-import { latencyScenario } from './lib/latency-scenarios';
 import { LATENCY_LIMIT_SECONDS, rowsByKind } from './lib/latency-table';
 import { machine } from './lib/machine';
 import { runPool } from './lib/pool';
 import type { RunTask } from './lib/run-outcome';
-import { runLoop } from './lib/sim-loop';
 import { latencyStats } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -44,25 +41,7 @@ for (const c of cadences)
   if (!Number.isInteger(c) || c < 1 || c > 60)
     throw new Error(`--cadences: got ${c}; allowed integers 1..60`);
 
-// 1. The bench loop must score like runSimulation at the default cadence, or nothing is reported.
-for (const kind of ['xid', 'job_stall', 'thermal_throttle'] as const) {
-  const scenario = latencyScenario(kind, 0);
-  const product = summaryOf(await runSimulation(scenario, { backend: 'memory' }));
-  const mirror = summaryOf(await runLoop(scenario, { cadenceMinutes: 5 }));
-  const key = (s: typeof product) =>
-    JSON.stringify({
-      faults: s.faults.map((f) => [f.detected, f.latencySeconds, f.severity, f.cause]),
-      notifications: s.notificationCount,
-      falseNotifications: s.falseNotifications.length,
-    });
-  if (key(product) !== key(mirror))
-    throw new Error(
-      `bench/lib/sim-loop.ts no longer matches runSimulation on ${scenario.name}:\n runSimulation ${key(product)}\n bench loop    ${key(mirror)}\nUpdate the loop (or give runSimulation a cadence option) before comparing cadences.`,
-    );
-}
-console.log('bench loop = runSimulation at 5 min on 3 scenarios: ok');
-
-// 2. Cost: the reference fleet scaled down 10×, 6 hours, at each cadence.
+// 1. Cost: the reference fleet scaled down 10×, 6 hours, at each cadence.
 const COST_INPUT: ScenarioInput = {
   name: 'cost-reference-tenth',
   seed: 20260901,
@@ -88,7 +67,8 @@ const costs: CostEstimate[] = [];
 const measurements = [];
 for (const cadenceMinutes of cadences) {
   let busyMs = 0;
-  const r = await runLoop(costScenario, {
+  const r = await runSimulation(costScenario, {
+    backend: 'memory',
     cadenceMinutes,
     onStep: (s) => {
       busyMs += s.cpuMs;
@@ -112,7 +92,7 @@ for (const cadenceMinutes of cadences) {
   process.stderr.write(`cost: cadence ${cadenceMinutes} min measured (${r.runtimeSeconds} s)\n`);
 }
 
-// 3. Latency at each cadence.
+// 2. Latency at each cadence.
 const kinds = [...FAULT_KINDS];
 const tasks: RunTask[] = cadences.flatMap((cadenceMinutes) =>
   kinds.flatMap((kind) =>

@@ -20,8 +20,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateScenario } from '../lambdas/sim/scenario';
+import { runSimulation, type StepTiming } from '../lambdas/wiring/simulation';
 import { machine } from './lib/machine';
-import { runLoop, type StepTiming } from './lib/sim-loop';
 
 const { values: args } = parseArgs({
   options: {
@@ -125,7 +125,7 @@ const onStep = (s: StepTiming) => {
 };
 
 const t0 = performance.now();
-await runLoop(parsed.scenario, { cadenceMinutes: 5, onStep });
+await runSimulation(parsed.scenario, { backend: 'memory', cadenceMinutes: 5, onStep });
 const wallSeconds = Math.round((performance.now() - t0) / 100) / 10;
 const last = runs.at(-1);
 if (last === undefined) throw new Error('scale: no collection run happened');

@@ -1,21 +1,19 @@
 /**
  * Child process of the latency and cadence benchmarks (bench/lib/pool.ts forks it with tsx): runs
- * one latency scenario per message and sends back its score. Cadence null: the product path,
- * runSimulation; a number: the bench loop at that collection cadence (bench/lib/sim-loop.ts).
+ * one latency scenario per message and sends back its score through runSimulation (memory backend):
+ * cadence null is the config's collection cadence (5 min), a number overrides it.
  */
 import type { FaultKind } from '../../lambdas/sim/scenario';
 import { runSimulation, summaryOf } from '../../lambdas/wiring/simulation';
 import { latencyScenario } from './latency-scenarios';
 import type { RunOutcome, RunTask } from './run-outcome';
-import { runLoop } from './sim-loop';
 
 async function run(task: RunTask): Promise<RunOutcome> {
   const scenario = latencyScenario(task.kind as FaultKind, task.seedIndex);
-  const loop =
-    task.cadenceMinutes === null
-      ? undefined
-      : await runLoop(scenario, { cadenceMinutes: task.cadenceMinutes });
-  const result = loop ?? (await runSimulation(scenario, { backend: 'memory' }));
+  const result = await runSimulation(scenario, {
+    backend: 'memory',
+    ...(task.cadenceMinutes === null ? {} : { cadenceMinutes: task.cadenceMinutes }),
+  });
   const summary = summaryOf(result);
   const fault = summary.faults[0];
   if (fault === undefined) throw new Error(`${scenario.name}: the summary has no fault`);
@@ -35,7 +33,7 @@ async function run(task: RunTask): Promise<RunOutcome> {
     duplicateNotifications: summary.duplicateNotifications,
     apiCalls: summary.apiCalls,
     runtimeSeconds: result.runtimeSeconds,
-    ...(loop === undefined ? {} : { runs: loop.runs }),
+    ...(task.cadenceMinutes === null ? {} : { runs: result.runs }),
   };
 }
 
