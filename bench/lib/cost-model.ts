@@ -43,7 +43,7 @@ export const ASSUMPTIONS = {
   recordKiBUnits: 1,
 } as const;
 
-/** What one simulated run measured (bench/lib/sim-loop.ts LoopResult plus the scenario). */
+/** What one simulated run measured (runSimulation's result plus the scenario). */
 export interface CostMeasurement {
   readonly cadenceMinutes: number;
   readonly gpus: number;
