@@ -37,9 +37,11 @@ import { isCsvBaseline, parseBaselineDataset } from './drift-baseline';
  *   Model Monitor  schedules of the endpoint → executions scheduled in the last lookbackHours
  *                  → new terminal ones only (state 'drift/state' remembers those already handled)
  *                  → CompletedWithViolations: its constraint_violations.json is read once
- *                  → one finding per violated feature; Failed → a finding; stale schedule → a finding
+ *                  → one finding per execution listing its violated features worst first;
+ *                  Failed → a finding; stale schedule → a finding
  *   own check      Data Capture JSONL of the last windowHours vs the baseline dataset → KS / PSI
- *                  per feature → the same 'model.drift.data_quality' findings. Re-judged every
+ *                  per feature → one 'model.drift.data_quality' finding per endpoint listing the
+ *                  drifted features (one drifted model is one incident). Re-judged every
  *                  run over a sliding window; repeated findings share a fingerprint, so the router
  *                  deduplicates them.
  *

@@ -88,6 +88,25 @@ export const DEFAULT_KIND_LIFECYCLE: readonly KindLifecycle[] = [
   // (baseline excess, or one-sided Fisher p ≤ 0.001 with minimum failures): it does not flap from
   // one run to the next, so a second sighting only delays a driver-rollout page by a run.
   { match: ['software.cohort_failure_spike'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
+  // The fleet utilisation drop compares a sustained window (fleetDropWindowMinutes) with the same
+  // minutes 24 h earlier and reports once per drop (state.fleet.dropOpen): a second sighting never
+  // comes, so the default 2 of 3 left it pending forever (issue 5).
+  { match: ['fleet.**'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
+  // Model drift and monitoring: check-drift runs hourly (drift.scheduleMinutes, default 60) and
+  // its own KS / PSI tests over a sliding window of hours already gate a finding, so M of N over
+  // five-minute router runs could never be met (each sighting would start a pending episode that
+  // expires). Open on the first sighting; one check's findings arrive together, so no group wait.
+  // Resolve after clean runs spanning two missed drift checks: 25 router runs of
+  // runCadenceMinutes (5) = 125 min > 2 × 60 min. The incidents section does not see the drift
+  // section; with a slower drift schedule, add a `model.**` rule with a larger cleanRuns.
+  {
+    match: ['model.**'],
+    openAfter: 1,
+    ofRuns: 1,
+    resolve: 'clean-runs',
+    cleanRuns: 25,
+    groupWaitSeconds: 0,
+  },
 ];
 
 export { WORKFLOWS, type Workflow } from './incident';

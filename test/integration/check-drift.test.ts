@@ -82,7 +82,7 @@ beforeAll(async () => {
 });
 
 describe('check-drift against moto', () => {
-  it('own drift: a generated +1.5 σ shift in latency_ms arrives on the queue as a finding for that feature only', async () => {
+  it('own drift: a generated +1.5 σ shift in latency_ms arrives on the queue as one endpoint finding naming that feature only', async () => {
     await put(baselineBucket, 'churn/baseline.csv', baselineCsv(rows(800, 11)));
     const variant = `datacapture/churn-${suffix}/AllTraffic`;
     await put(
@@ -124,15 +124,19 @@ describe('check-drift against moto', () => {
     const findings = await receiveAll();
     const drift = findings.filter((f) => f.kind === 'model.drift.data_quality');
     expect(drift.map((f) => [f.labels.endpoint, f.labels.feature, f.labels.team])).toEqual([
-      [`churn-${suffix}`, 'latency_ms', 'ml-risk'],
+      [`churn-${suffix}`, undefined, 'ml-risk'],
     ]);
-    expect(drift[0]?.evidence.values?.['n_recent']).toBe(500);
+    expect(drift[0]?.title).toMatch(
+      new RegExp(`^1 of 2 features drifted on endpoint churn-${suffix}: latency_ms \\(`),
+    );
+    expect(drift[0]?.evidence.values?.['latency_ms.n_recent']).toBe(500);
+    expect(drift[0]?.evidence.values?.['region.psi']).toBeUndefined();
     expect(
       findings.filter((f) => f.kind === 'model.drift.capture_invalid').map((f) => f.evidence.values),
     ).toEqual([{ bad_lines: 1, rows: 500 }]);
   });
 
-  it('Model Monitor: the fixture report is read once from S3 via DescribeProcessingJob, one finding per feature, not re-sent', async () => {
+  it('Model Monitor: the fixture report is read once from S3 via DescribeProcessingJob, one finding for the endpoint, not re-sent', async () => {
     const report = await import('../fixtures/model-monitor/data-quality-constraint_violations.json', {
       with: { type: 'json' },
     });
@@ -223,11 +227,15 @@ describe('check-drift against moto', () => {
       const first = await handler({}, context);
       expect(first.endpoints[0]).toMatchObject({ modelMonitor: 'ok', executionsNew: 1, reportsRead: 1 });
       const findings = await receiveAll();
-      expect(findings.map((f) => [f.kind, f.labels.feature])).toEqual([
-        ['model.drift.data_quality', 'feature Account Length'],
-        ['model.drift.data_quality', 'feature Day Mins'],
-        ['model.drift.data_quality', 'feature Night Calls'],
+      expect(findings.map((f) => [f.kind, f.labels.endpoint, f.labels.feature])).toEqual([
+        ['model.drift.data_quality', 'churn', undefined],
       ]);
+      expect(findings[0]?.evidence.values).toMatchObject({
+        features_drifted: 3,
+        'Night Calls.distance': 0.2701,
+        'Day Mins.distance': 0.27,
+        'Account Length.observed_pct': 0,
+      });
       expect(smMock.commandCalls(DescribeProcessingJobCommand)).toHaveLength(1);
 
       // Second run (a fresh container: state comes from DynamoDB): nothing new is sent or read.

@@ -67,10 +67,6 @@ describe('runSimulation with a model_drift fault (memory backend)', () => {
   });
 
   it('notifies the drift as a model ticket, with its latency in the summary', () => {
-    // The router opens model.** kinds with the default lifecycle (2 sightings within 3 five-minute
-    // runs), which hourly check-drift findings never meet: each sighting becomes a new pending
-    // episode that expires unnotified. This passes once model.** gets a lifecycle rule of its own
-    // (openAfter 1, ofRuns 1, clean-runs over more than one drift cadence).
     const fault = summary.faults.find((f) => f.id === 'drift');
     expect(fault?.detected).toBe(true);
     expect(fault?.cause).toBe('model');
@@ -82,6 +78,16 @@ describe('runSimulation with a model_drift fault (memory backend)', () => {
     expect(Date.parse(fault?.firstNotificationAt ?? '')).toBe(onsetMs + (fault?.latencySeconds ?? 0) * 1000);
     const notified = result.notifications.filter((n) => n.incidentId === fault?.incidentId);
     expect(notified.some((n) => n.event === 'open' && n.category === 'model')).toBe(true);
+  });
+
+  it('one drifted endpoint is one incident and one ticket, however many features drifted', () => {
+    const drift = result.incidents.filter((i) => i.kind === 'model.drift.data_quality');
+    expect(drift).toHaveLength(1);
+    const opens = result.notifications.filter(
+      (n) => n.kind === 'model.drift.data_quality' && n.event === 'open',
+    );
+    expect(opens).toHaveLength(1);
+    expect(summary.duplicates.filter((d) => d.faultId === 'drift')).toEqual([]);
   });
 
   it('raises nothing about the endpoint before the onset, and no false notification from it', () => {
@@ -137,7 +143,7 @@ describe('runSimulation with a model_drift fault (moto backend)', () => {
     const driftOf = (r: SimulationResult) =>
       r.incidents
         .filter((i) => i.kind.startsWith('model.'))
-        .map((i) => `${i.kind} ${i.labels.endpoint} ${i.labels.feature} ${i.cause}`)
+        .map((i) => `${i.kind} ${i.labels.endpoint} ${i.cause}`)
         .sort();
     expect(moto.backend).toBe('moto');
     expect(moto.apiCalls['sqs:SendMessageBatch'] ?? 0).toBeGreaterThan(0);
@@ -222,9 +228,18 @@ describe('makeSimulatedDriftCheck', () => {
     const drift = publisher.published.filter((f) => f.kind === 'model.drift.data_quality');
     expect(drift.length).toBeGreaterThan(0);
     expect(new Set(drift.map((f) => f.labels.endpoint))).toEqual(new Set([ENDPOINT]));
+    // One finding per endpoint and check (no feature label), naming the drifted features.
+    expect(drift.length).toBeLessThanOrEqual(2);
+    for (const f of drift) expect(f.labels.feature).toBeUndefined();
     // Features inferred from the baseline header line up with the positional CSV payloads: the
     // categorical one is judged by PSI over categories, every drifted one is a simulator feature.
-    const features = new Set(drift.map((f) => f.labels.feature));
+    const features = new Set(
+      drift.flatMap((f) =>
+        Object.keys(f.evidence.values ?? {})
+          .filter((k) => k.endsWith('.n_recent'))
+          .map((k) => k.slice(0, -'.n_recent'.length)),
+      ),
+    );
     expect(features.has('channel')).toBe(true);
     for (const f of features) expect(DRIFT_FEATURES.map((d) => d.name)).toContain(f);
     expect(drift.every((f) => f.cause === 'model' && f.detectedAt >= Date.parse(at(150)))).toBe(true);

@@ -208,14 +208,19 @@ describe('checkDriftRun', () => {
       objects.put('s3://reports/churn/churn-dq/2026/11/24/12/constraint_violations.json', REPORT);
     });
 
-    it('reads the report of a CompletedWithViolations execution: one finding per violated feature', async () => {
+    it('reads the report of a CompletedWithViolations execution: one finding for the endpoint listing the violated features', async () => {
       const result = await run(mmOnly());
-      expect(publisher.sent.map((f) => [f.kind, f.labels.feature, f.labels.team])).toEqual([
-        ['model.drift.data_quality', 'feature Account Length', 'ml-risk'],
-        ['model.drift.data_quality', 'feature Day Mins', 'ml-risk'],
-        ['model.drift.data_quality', 'feature Night Calls', 'ml-risk'],
-      ]);
-      expect(publisher.sent[1]?.evidence.values).toEqual({ distance: 0.27, threshold: 0.1 });
+      expect(publisher.sent.map((f) => [f.kind, f.labels.endpoint, f.labels.feature, f.labels.team])).toEqual(
+        [['model.drift.data_quality', 'churn', undefined, 'ml-risk']],
+      );
+      expect(publisher.sent[0]?.title).toMatch(
+        /^DataQuality: 3 features drifted on endpoint churn: Night Calls /,
+      );
+      expect(publisher.sent[0]?.evidence.values).toMatchObject({
+        features_drifted: 3,
+        'Day Mins.distance': 0.27,
+        'Day Mins.threshold': 0.1,
+      });
       expect(result.endpoints[0]).toMatchObject({
         modelMonitor: 'ok',
         dataCapture: 'skipped',
@@ -229,7 +234,7 @@ describe('checkDriftRun', () => {
       await run(mmOnly());
       clock.advance(HOUR_MS / 2);
       const second = await run(mmOnly());
-      expect(publisher.sent).toHaveLength(3);
+      expect(publisher.sent).toHaveLength(1);
       expect(second.findings).toBe(0);
       expect(objects.reads.get('s3://reports/churn/churn-dq/2026/11/24/12/constraint_violations.json')).toBe(
         1,
@@ -242,13 +247,13 @@ describe('checkDriftRun', () => {
     });
 
     it('does not remember an execution whose findings did not reach the queue: the next run sends them', async () => {
-      publisher.failWhen = (f) => f.labels.feature === 'feature Day Mins';
+      publisher.failWhen = (f) => f.kind === 'model.drift.data_quality';
       const first = await run(mmOnly());
       expect(first.unpublished).toBe(1);
       expect(ops.total('driftFindingsUnpublished')).toBe(1);
       publisher.failWhen = () => false;
       await run(mmOnly());
-      expect(publisher.sent.filter((f) => f.labels.feature === 'feature Day Mins')).toHaveLength(1);
+      expect(publisher.sent.filter((f) => f.kind === 'model.drift.data_quality')).toHaveLength(1);
       expect(objects.reads.get('s3://reports/churn/churn-dq/2026/11/24/12/constraint_violations.json')).toBe(
         2,
       );
@@ -296,7 +301,8 @@ describe('checkDriftRun', () => {
       objects.objects.clear();
       objects.put('s3://reports/churn/churn-dq/2026/11/24/12/constraints_violations.json', REPORT);
       await run(mmOnly());
-      expect(publisher.sent).toHaveLength(3);
+      expect(publisher.sent).toHaveLength(1);
+      expect(publisher.sent[0]?.evidence.values?.['features_drifted']).toBe(3);
     });
 
     it('counts and skips an execution summary it does not understand', async () => {
@@ -329,8 +335,11 @@ describe('checkDriftRun', () => {
     it('finds the shifted numeric feature and not the stable categorical one; bad lines are counted and reported', async () => {
       const result = await run(own());
       const drift = publisher.sent.filter((f) => f.kind === 'model.drift.data_quality');
-      expect(drift.map((f) => f.labels.feature)).toEqual(['latency_ms']);
-      expect(drift[0]?.evidence.values?.['ks']).toBeGreaterThan(0.3);
+      expect(drift).toHaveLength(1);
+      expect(drift[0]?.labels).toEqual({ endpoint: 'churn' });
+      expect(drift[0]?.title).toMatch(/^1 of \d+ features drifted on endpoint churn: latency_ms \(/);
+      expect(drift[0]?.evidence.values?.['latency_ms.ks']).toBeGreaterThan(0.3);
+      expect(drift[0]?.evidence.values?.['features_drifted']).toBe(1);
       const invalid = publisher.sent.filter((f) => f.kind === 'model.drift.capture_invalid');
       expect(invalid).toHaveLength(1);
       expect(invalid[0]?.evidence.values?.['bad_lines']).toBe(1);
@@ -353,7 +362,9 @@ describe('checkDriftRun', () => {
       );
       objects.objects.delete(`${prefix}/${hourPath(HOUR - HOUR_MS)}/a.jsonl`);
       await run(own({ features: undefined }));
-      expect(publisher.sent.map((f) => f.labels.feature)).toEqual(['region']);
+      expect(publisher.sent.map((f) => f.kind)).toEqual(['model.drift.data_quality']);
+      expect(publisher.sent[0]?.title).toMatch(/^1 of \d+ features drifted on endpoint churn: region \(PSI /);
+      expect(publisher.sent[0]?.evidence.values?.['region.psi']).toBeGreaterThan(0.2);
     });
 
     it('reads only captures of the window', async () => {

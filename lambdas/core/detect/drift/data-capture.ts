@@ -3,12 +3,14 @@ import { dataCaptureLineSchema } from '../../../contracts/model-monitor';
 import { roundTo } from '../../numbers';
 import { buildFinding, DRIFT_KINDS, labelsOf } from './model-monitor';
 import { DEFAULT_PSI_BINS, ksTest, psiCategorical, psiNumeric } from './statistics';
+import { type DriftedItem, summarizeDrift } from './summary';
 
 /**
  * Our own drift check, because Model Monitor is closed to new customers: endpoint Data Capture
  * (JSONL in S3) against a baseline dataset, per feature — KS (and PSI over baseline quantile bins)
  * for numeric features, PSI for categorical ones — producing the same 'model.drift.data_quality'
- * findings as Model Monitor's baseline_drift_check.
+ * findings as Model Monitor's baseline_drift_check: one per endpoint and check, listing the drifted
+ * features worst first (summary.ts), so one drifted model is one incident and one ticket.
  */
 
 export interface FeatureSpec {
@@ -254,27 +256,30 @@ export function checkDrift(input: CheckDriftInput): CheckDriftResult {
   const results = input.features.map((f) => judge(f, input, t));
 
   const findings: Finding[] = [];
-  for (const r of results) {
-    if (r.verdict !== 'drift') continue;
-    const values: Record<string, number> = { n_baseline: r.nBaseline, n_recent: r.nRecent };
-    if (r.psi !== undefined) values['psi'] = round(r.psi);
-    if (r.ks !== undefined) values['ks'] = round(r.ks);
-    if (r.p !== undefined) values['p'] = r.p;
-    const stats = [
-      r.ks !== undefined
-        ? `KS D=${round(r.ks)} p=${r.p?.toExponential(2)} (p < ${t.ksPValue}, D ≥ ${t.ksStatisticMin})`
-        : '',
-      r.psi !== undefined ? `PSI=${round(r.psi)} (threshold ${t.psi})` : '',
-    ].filter((s) => s !== '');
+  const drifted = results.filter((r) => r.verdict === 'drift').map((r) => driftedItem(r, t));
+  if (drifted.length > 0) {
+    const judged = results.filter((r) => r.verdict !== 'insufficient').length;
+    const summary = summarizeDrift({
+      items: drifted,
+      checked: judged,
+      noun: 'features',
+      endpoint: input.endpoint,
+      check: `baseline_drift_check (KS p < ${t.ksPValue} with D ≥ ${t.ksStatisticMin}, or PSI > ${t.psi})`,
+    });
     findings.push(
       buildFinding({
         kind: DRIFT_KINDS.DataQuality,
         severity: input.severity,
-        title: `Data drift on ${input.endpoint}: feature ${r.feature} (baseline_drift_check)`,
-        labels: { ...labels, feature: r.feature },
+        title: summary.title,
+        labels,
         window,
-        values,
-        detail: `baseline_drift_check: feature ${r.feature} (${r.type}): ${stats.join(', ')}; n baseline ${r.nBaseline}, n recent ${r.nRecent}`,
+        values: {
+          ...summary.values,
+          psi_threshold: t.psi,
+          ks_p_value_threshold: t.ksPValue,
+          ks_statistic_min: t.ksStatisticMin,
+        },
+        detail: summary.detail,
         nowMs: input.nowMs,
       }),
     );
@@ -320,6 +325,33 @@ export function checkDrift(input: CheckDriftInput): CheckDriftResult {
     );
   }
   return { features: results, findings };
+}
+
+/**
+ * A drifted feature for the endpoint finding. Its score is how far past its threshold the worst
+ * test that fired is (PSI / PSI threshold, KS D / D floor), so features sort by severity whichever
+ * test caught them.
+ */
+function driftedItem(r: FeatureDrift, t: Required<DriftThresholds>): DriftedItem {
+  const psiFired = r.psi !== undefined && r.psi > t.psi;
+  const ksFired = r.ks !== undefined && r.p !== undefined && r.p < t.ksPValue && r.ks >= t.ksStatisticMin;
+  const psiScore = psiFired ? (r.psi as number) / t.psi : 0;
+  const ksScore = ksFired ? (r.ks as number) / Math.max(t.ksStatisticMin, 1e-9) : 0;
+  const values: Record<string, number> = { n_baseline: r.nBaseline, n_recent: r.nRecent };
+  if (r.psi !== undefined) values['psi'] = round(r.psi);
+  if (r.ks !== undefined) values['ks'] = round(r.ks);
+  if (r.p !== undefined) values['p'] = r.p;
+  const stats = [
+    r.ks !== undefined ? `KS D=${round(r.ks)} p=${r.p?.toExponential(2)}${ksFired ? ' (drift)' : ''}` : '',
+    r.psi !== undefined ? `PSI=${round(r.psi)}${psiFired ? ' (drift)' : ''}` : '',
+  ].filter((x) => x !== '');
+  return {
+    name: r.feature,
+    score: Math.max(psiScore, ksScore),
+    brief: psiScore >= ksScore ? `PSI ${round(r.psi ?? 0, 2)}` : `KS D ${round(r.ks ?? 0, 2)}`,
+    detail: `${r.type}, ${stats.join(', ')}, n baseline ${r.nBaseline}, n recent ${r.nRecent}`,
+    values,
+  };
 }
 
 function judge(f: FeatureSpec, input: CheckDriftInput, t: Required<DriftThresholds>): FeatureDrift {

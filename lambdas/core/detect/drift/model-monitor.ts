@@ -10,12 +10,15 @@ import {
   type MonitoringExecutionSummary,
   type MonitoringType,
 } from '../../../contracts/model-monitor';
+import { roundTo } from '../../numbers';
 import { HOUR_MS, MINUTE_MS } from '../../time';
+import { type DriftedItem, summarizeDrift } from './summary';
 
 /**
  * SageMaker Model Monitor results → findings, for accounts that still have Model Monitor.
  *
- *   CompletedWithViolations  one finding per violated feature / metric / facet, from the report
+ *   CompletedWithViolations  one finding per execution listing every violated feature / metric /
+ *                            facet worst first, from the report (one ticket per endpoint and type)
  *   Failed                   model.monitor.execution_failed, with FailureReason
  *   latest execution missing model.monitor.stale
  *   or too old
@@ -199,7 +202,7 @@ function violationFindings(ctx: ExecutionContext, report: unknown): Finding[] {
   // CompletedWithViolations with an empty list is self-contradictory: report it rather than stay quiet.
   if (violations.length === 0)
     return [invalidReport(ctx, 'status CompletedWithViolations but violations is empty')];
-  return violations.map((v) => violationFinding(ctx, v));
+  return [violationsFinding(ctx, violations)];
 }
 
 interface Violation {
@@ -215,30 +218,93 @@ interface Violation {
 function subjectOf(type: MonitoringType, v: Violation): string {
   switch (type) {
     case 'DataQuality':
-      return `feature ${v.feature_name}`;
+      return v.feature_name ?? '(no feature)';
     case 'ModelQuality':
-      return `metric ${v.metric_name}`;
+      return v.metric_name ?? '(no metric)';
     case 'ModelBias':
       return `${v.metric_name} for facet ${v.facet}=${v.facet_value}`;
     case 'ModelExplainability':
-      return `SHAP attribution of label ${v.label}`;
+      return `label ${v.label}`;
   }
 }
 
-function violationFinding(ctx: ExecutionContext, v: Violation): Finding {
+const NOUNS: Record<MonitoringType, string> = {
+  DataQuality: 'features',
+  ModelQuality: 'metrics',
+  ModelBias: 'bias metrics',
+  ModelExplainability: 'attributions',
+};
+
+/**
+ * One finding for all violations of one execution (one check of one endpoint), listing them worst
+ * first: an on-call person gets one ticket per endpoint and monitoring type, not one per feature.
+ * Several violations of the same subject (say a data_type_check and a baseline_drift_check of one
+ * feature) are one entry.
+ */
+function violationsFinding(ctx: ExecutionContext, violations: readonly Violation[]): Finding {
   const kind = DRIFT_KINDS[ctx.type];
-  const subject = subjectOf(ctx.type, v);
-  const values = numbersFromDescription(v.description);
+  const bySubject = new Map<string, Violation[]>();
+  for (const v of violations) {
+    const subject = subjectOf(ctx.type, v);
+    bySubject.set(subject, [...(bySubject.get(subject) ?? []), v]);
+  }
+  const items: DriftedItem[] = [...bySubject].map(([name, vs]) => violationItem(name, vs));
+  const summary = summarizeDrift({
+    items,
+    // The report lists violations only: how many were checked is not in it.
+    noun: NOUNS[ctx.type],
+    endpoint: endpointOf(ctx),
+    check: `${ctx.type} schedule ${ctx.summary.MonitoringScheduleName}`,
+    titlePrefix: `${ctx.type}: `,
+  });
   return buildFinding({
     kind,
     severity: ctx.options.severity?.[kind],
-    title: `${ctx.type} violation on ${endpointOf(ctx)}: ${subject} (${v.constraint_check_type})`,
-    labels: { ...ctx.labels, feature: subject },
+    title: summary.title,
+    labels: ctx.labels,
     window: ctx.window,
-    values: Object.keys(values).length > 0 ? values : undefined,
-    detail: `${v.constraint_check_type}: ${subject}: ${v.description} [schedule ${ctx.summary.MonitoringScheduleName}]`,
+    values: summary.values,
+    detail: summary.detail,
     nowMs: ctx.nowMs,
   });
+}
+
+/**
+ * A violated subject with its numbers, scored by how far past its threshold it is (relative), so
+ * the list is sorted by severity: |value − threshold| / |threshold| for distances, attribution and
+ * metric values; the missing share for completeness / type checks; unknown (NaN, listed last) when
+ * the description carries no numbers to compare.
+ */
+function violationItem(name: string, vs: readonly Violation[]): DriftedItem {
+  const values: Record<string, number> = {};
+  let score = Number.NaN;
+  for (const v of vs) {
+    const n = numbersFromDescription(v.description);
+    for (const [k, x] of Object.entries(n)) if (!(k in values)) values[k] = x;
+    const s = scoreOfNumbers(n);
+    if (!Number.isNaN(s) && !(s <= score)) score = s;
+  }
+  const checks = [...new Set(vs.map((v) => v.constraint_check_type))].join(', ');
+  const shown = values['distance'] ?? values['value'];
+  const threshold = values['threshold'] === undefined ? '' : `, threshold ${values['threshold']}`;
+  return {
+    name,
+    score,
+    brief: shown === undefined ? checks : `${checks} ${roundTo(shown, 4)}${threshold}`,
+    detail: vs.map((v) => `${v.constraint_check_type}: ${v.description}`).join(' | '),
+    values,
+  };
+}
+
+function scoreOfNumbers(n: Readonly<Record<string, number>>): number {
+  const x = n['distance'] ?? n['value'];
+  const t = n['threshold'];
+  if (x !== undefined && t !== undefined) return Math.abs(x - t) / Math.max(Math.abs(t), 1e-9);
+  const expected = n['expected_pct'];
+  const observed = n['observed_pct'];
+  if (expected !== undefined && observed !== undefined && expected > 0)
+    return Math.max(0, expected - observed) / expected;
+  return Number.NaN;
 }
 
 function invalidReport(ctx: ExecutionContext, problem: string): Finding {

@@ -145,10 +145,14 @@ function check(input: Partial<CheckDriftInput> & Pick<CheckDriftInput, 'recent'>
   return result;
 }
 
-const driftedFeatures = (findings: Finding[]) =>
-  findings
-    .filter((f) => f.kind === 'model.drift.data_quality')
-    .map((f) => f.title.match(/feature (\S+)/)?.[1]);
+/** Drifted features of the (single) endpoint finding, worst first, from its evidence keys. */
+const driftedFeatures = (findings: Finding[]) => {
+  const drift = findings.filter((f) => f.kind === 'model.drift.data_quality');
+  expect(drift.length).toBeLessThanOrEqual(1);
+  return Object.keys(drift[0]?.evidence.values ?? {})
+    .filter((k) => k.endsWith('.n_recent'))
+    .map((k) => k.slice(0, -'.n_recent'.length));
+};
 
 describe('checkDrift', () => {
   it.each([
@@ -173,11 +177,12 @@ describe('checkDrift', () => {
     expect(driftedFeatures(findings)).toEqual(drifted);
   });
 
-  it('a drift finding carries PSI, KS, p and both sample sizes', () => {
+  it('a drift finding carries, per drifted feature, PSI, KS, p and both sample sizes, and the thresholds', () => {
     const { findings, features } = check({ recent: rows(3, 2_000, { dayMinsShift: 0.5 }) });
     const [f] = findings;
     const dayMins = features.find((r) => r.feature === 'day_mins');
     expect(dayMins?.verdict).toBe('drift');
+    expect(findings).toHaveLength(1);
     expect(f).toMatchObject({
       kind: 'model.drift.data_quality',
       severity: 'ticket',
@@ -187,13 +192,66 @@ describe('checkDrift', () => {
       detectedAt: NOW,
       evidence: { window: WINDOW },
     });
+    expect(f?.labels.feature).toBeUndefined();
     const values = f?.evidence.values ?? {};
-    expect(Object.keys(values).sort()).toEqual(['ks', 'n_baseline', 'n_recent', 'p', 'psi']);
-    expect(values['n_baseline']).toBe(2_000);
-    expect(values['n_recent']).toBe(2_000);
-    expect(values['ks']).toBeGreaterThan(0.15);
-    expect(values['p']).toBeLessThan(0.01);
-    expect(f?.evidence.detail).toContain('baseline_drift_check: feature day_mins (numeric)');
+    expect(Object.keys(values).sort()).toEqual([
+      'day_mins.ks',
+      'day_mins.n_baseline',
+      'day_mins.n_recent',
+      'day_mins.p',
+      'day_mins.psi',
+      'features_checked',
+      'features_drifted',
+      'ks_p_value_threshold',
+      'ks_statistic_min',
+      'psi_threshold',
+    ]);
+    expect(values).toMatchObject({
+      'day_mins.n_baseline': 2_000,
+      'day_mins.n_recent': 2_000,
+      features_checked: 4,
+      features_drifted: 1,
+      psi_threshold: 0.2,
+      ks_p_value_threshold: 0.01,
+      ks_statistic_min: 0.1,
+    });
+    expect(values['day_mins.ks']).toBeGreaterThan(0.15);
+    expect(values['day_mins.p']).toBeLessThan(0.01);
+    expect(f?.title).toMatch(
+      /^1 of 4 features drifted on endpoint churn-xgb-prod: day_mins \(KS D 0\.\d+\)$/,
+    );
+    expect(f?.evidence.detail).toContain('baseline_drift_check');
+    expect(f?.evidence.detail).toContain('day_mins: numeric, KS D=');
+  });
+
+  it('several drifted features are ONE finding for the endpoint, listed worst first', () => {
+    const recent = rows(7, 2_000, {
+      dayMinsShift: 0.5,
+      stateMix: { CA: 0.05, NY: 0.15, TX: 0.2, WA: 0.6 },
+    });
+    const { findings, features } = check({ recent });
+    expect(features.filter((r) => r.verdict === 'drift').map((r) => r.feature)).toEqual([
+      'day_mins',
+      'state',
+    ]);
+    const drift = findings.filter((f) => f.kind === 'model.drift.data_quality');
+    expect(drift).toHaveLength(1);
+    const state = features.find((r) => r.feature === 'state');
+    const dayMins = features.find((r) => r.feature === 'day_mins');
+    // state: PSI far beyond 0.2; day_mins: KS D ≈ 0.2 against a floor of 0.1, PSI under 0.2.
+    const stateScore = (state?.psi ?? 0) / 0.2;
+    const dayScore = Math.max(
+      (dayMins?.ks ?? 0) / 0.1,
+      (dayMins?.psi ?? 0) > 0.2 ? (dayMins?.psi ?? 0) / 0.2 : 0,
+    );
+    const worstFirst = stateScore > dayScore ? ['state', 'day_mins'] : ['day_mins', 'state'];
+    expect(driftedFeatures(findings)).toEqual(worstFirst);
+    expect(drift[0]?.title).toMatch(
+      new RegExp(
+        `^2 of 4 features drifted on endpoint churn-xgb-prod: ${worstFirst[0]} \\(.+\\), ${worstFirst[1]} \\(`,
+      ),
+    );
+    expect(drift[0]?.evidence.values?.['features_drifted']).toBe(2);
   });
 
   it('thresholds are configurable: a loose PSI limit lets the mix change pass', () => {

@@ -11,6 +11,7 @@ import {
   modelMonitorFindings,
   numbersFromDescription,
 } from '../../../../lambdas/core/detect/drift/model-monitor';
+import { fitList } from '../../../../lambdas/core/detect/drift/summary';
 import { HOUR_MS, MINUTE_MS } from '../../../../lambdas/core/time';
 
 function fixture(name: string): unknown {
@@ -65,19 +66,32 @@ describe('monitoring execution summary contract', () => {
 });
 
 describe('constraint_violations.json → findings', () => {
+  // One finding per execution (one check of one endpoint): subjects worst first, i.e. by how far
+  // past the threshold (Night Calls' threshold is 0, so any distance is infinitely past it); their
+  // numbers keyed `<subject>.<stat>`; no feature label, so the endpoint is one incident.
   it.each([
     {
       name: 'data quality (prebuilt container)',
       file: 'data-quality-constraint_violations',
       type: 'DataQuality' as const,
       kind: 'model.drift.data_quality',
+      noun: 'features',
       expected: [
         {
-          title: 'feature Account Length (data_type_check)',
+          subject: 'Night Calls',
+          brief: 'baseline_drift_check 0.2701, threshold 0',
+          values: { distance: 0.2701, threshold: 0 },
+        },
+        {
+          subject: 'Day Mins',
+          brief: 'baseline_drift_check 0.27, threshold 0.1',
+          values: { distance: 0.27, threshold: 0.1 },
+        },
+        {
+          subject: 'Account Length',
+          brief: 'data_type_check',
           values: { expected_pct: 100, observed_pct: 0 },
         },
-        { title: 'feature Day Mins (baseline_drift_check)', values: { distance: 0.27, threshold: 0.1 } },
-        { title: 'feature Night Calls (baseline_drift_check)', values: { distance: 0.2701, threshold: 0 } },
       ],
     },
     {
@@ -85,13 +99,16 @@ describe('constraint_violations.json → findings', () => {
       file: 'bias-drift-constraint_violations',
       type: 'ModelBias' as const,
       kind: 'model.drift.bias',
+      noun: 'bias metrics',
       expected: [
         {
-          title: 'CI for facet Account Length=(1.0, 10.0] (bias_drift_check)',
+          subject: 'CI for facet Account Length=(1.0, 10.0]',
+          brief: 'bias_drift_check 0.0752',
           values: { value: 0.0751544567666083 },
         },
         {
-          title: 'DPPL for facet Account Length=(1.0, 10.0] (bias_drift_check)',
+          subject: 'DPPL for facet Account Length=(1.0, 10.0]',
+          brief: 'bias_drift_check -0.0791',
           values: { value: -0.0791244970125596 },
         },
       ],
@@ -101,9 +118,11 @@ describe('constraint_violations.json → findings', () => {
       file: 'feature-attribution-constraint_violations',
       type: 'ModelExplainability' as const,
       kind: 'model.drift.feature_attribution',
+      noun: 'attributions',
       expected: [
         {
-          title: 'SHAP attribution of label label0 (feature_attribution_drift_check)',
+          subject: 'label label0',
+          brief: 'feature_attribution_drift_check 0.764, threshold 0.9',
           values: { value: 0.7639720923277322, threshold: 0.9 },
         },
       ],
@@ -113,27 +132,41 @@ describe('constraint_violations.json → findings', () => {
       file: 'byoc-nlp-constraints_violations',
       type: 'DataQuality' as const,
       kind: 'model.drift.data_quality',
+      noun: 'features',
       expected: [
         {
-          title: 'feature sent_mmd_score (baseline_drift_check)',
+          subject: 'sent_mmd_score',
+          brief: 'baseline_drift_check 0.0312, threshold 0.0125',
           values: { distance: 0.0312, threshold: 0.0125 },
         },
       ],
     },
-  ])('$name: one finding per violation', ({ file, type, kind, expected }) => {
-    const report = fixture(file);
-    const findings = run([
-      {
-        summary: summary({ MonitoringType: type, MonitoringExecutionStatus: 'CompletedWithViolations' }),
-        report,
-      },
-    ]);
-    expect(findings.map((f) => f.kind)).toEqual(expected.map(() => kind));
-    expect(findings.map((f) => f.title)).toEqual(
-      expected.map((e) => `${type} violation on churn-xgb-prod: ${e.title}`),
-    );
-    expect(findings.map((f) => f.evidence.values)).toEqual(expected.map((e) => e.values));
-    for (const f of findings) {
+  ])(
+    '$name: one finding for the execution, violations worst first',
+    ({ file, type, kind, noun, expected }) => {
+      const report = fixture(file);
+      const findings = run([
+        {
+          summary: summary({ MonitoringType: type, MonitoringExecutionStatus: 'CompletedWithViolations' }),
+          report,
+        },
+      ]);
+      expect(findings).toHaveLength(1);
+      const [f] = findings;
+      expect(f?.kind).toBe(kind);
+      // As many as fit in the 200-character title, then how many more.
+      expect(f?.title).toBe(
+        fitList(
+          `${type}: ${expected.length} ${noun} drifted on endpoint churn-xgb-prod: `,
+          expected.map((e) => `${e.subject} (${e.brief})`),
+          ', ',
+          200,
+        ),
+      );
+      const values: Record<string, number> = { features_drifted: expected.length };
+      for (const e of expected)
+        for (const [k, v] of Object.entries(e.values)) values[`${e.subject}.${k}`] = v;
+      expect(f?.evidence.values).toEqual(values);
       expect(f).toMatchObject({
         severity: 'ticket',
         cause: 'model',
@@ -142,16 +175,55 @@ describe('constraint_violations.json → findings', () => {
         detectedAt: NOW,
         evidence: { window: { startMs: SCHEDULED - HOUR_MS, endMs: SCHEDULED } },
       });
-    }
-    // Each violated feature is its own incident: the feature label keeps their fingerprints apart.
-    expect(new Set(findings.map((f) => f.labels.feature)).size).toBe(findings.length);
-    const violations = (report as { violations: { description: string }[] }).violations;
-    expect(findings.map((f) => f.evidence.detail)).toEqual(
-      violations.map((v) => expect.stringContaining(v.description)),
+      expect(f?.labels.feature).toBeUndefined();
+      const violations = (report as { violations: { description: string }[] }).violations;
+      for (const v of violations) expect(f?.evidence.detail).toContain(v.description);
+      expect(f?.evidence.detail).toContain('schedule churn-dq');
+      // Worst first in the detail too.
+      const at = expected.map((e) => f?.evidence.detail?.indexOf(`${e.subject}: `) ?? -1);
+      expect(at.every((x) => x >= 0)).toBe(true);
+      expect([...at].sort((a, b) => a - b)).toEqual(at);
+    },
+  );
+
+  it('two checks violated on one feature are one entry with both descriptions', () => {
+    const report = {
+      violations: [
+        {
+          feature_name: 'Day Mins',
+          constraint_check_type: 'data_type_check',
+          description:
+            'Data type match requirement is not met. Expected match: 100.0%. Observed: Only 90.0% of data is Fractional.',
+        },
+        {
+          feature_name: 'Day Mins',
+          constraint_check_type: 'baseline_drift_check',
+          description: 'Baseline drift distance: 0.5 exceeds threshold: 0.1',
+        },
+        {
+          feature_name: 'Eve Mins',
+          constraint_check_type: 'baseline_drift_check',
+          description: 'Baseline drift distance: 0.3 exceeds threshold: 0.1',
+        },
+      ],
+    };
+    const findings = run([
+      { summary: summary({ MonitoringExecutionStatus: 'CompletedWithViolations' }), report },
+    ]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.title).toBe(
+      'DataQuality: 2 features drifted on endpoint churn-xgb-prod: Day Mins (data_type_check, baseline_drift_check 0.5, threshold 0.1), Eve Mins (baseline_drift_check 0.3, threshold 0.1)',
     );
+    expect(findings[0]?.evidence.values).toMatchObject({
+      features_drifted: 2,
+      'Day Mins.expected_pct': 100,
+      'Day Mins.observed_pct': 90,
+      'Day Mins.distance': 0.5,
+      'Eve Mins.distance': 0.3,
+    });
   });
 
-  it('model quality: one finding per metric (shape from the example notebooks; AWS documents none)', () => {
+  it('model quality: one finding naming the metric (shape from the example notebooks; AWS documents none)', () => {
     const report = {
       violations: [
         {
@@ -173,8 +245,8 @@ describe('constraint_violations.json → findings', () => {
     expect(findings.map((f) => [f.kind, f.title, f.evidence.values])).toEqual([
       [
         'model.drift.model_quality',
-        'ModelQuality violation on churn-xgb-prod: metric weightedF2 (LessThanThreshold)',
-        { value: 0.633, threshold: 0.7208 },
+        'ModelQuality: 1 metrics drifted on endpoint churn-xgb-prod: weightedF2 (LessThanThreshold 0.633, threshold 0.7208)',
+        { features_drifted: 1, 'weightedF2.value': 0.633, 'weightedF2.threshold': 0.7208 },
       ],
     ]);
   });
@@ -185,7 +257,7 @@ describe('constraint_violations.json → findings', () => {
     const findings = run([{ summary: exec, report: fixture('bias-drift-constraint_violations') }], NOW, [
       { name: 'churn-dq', endpoint: 'churn-xgb-prod', monitoringType: 'ModelBias' },
     ]);
-    expect(findings.map((f) => f.kind)).toEqual(['model.drift.bias', 'model.drift.bias']);
+    expect(findings.map((f) => f.kind)).toEqual(['model.drift.bias']);
   });
 
   it.each([
