@@ -27,20 +27,28 @@ export class InMemoryIncidentStore implements IncidentStore {
   }
 
   async listActive(): Promise<Incident[]> {
-    return this.all().filter(
-      (i) => i.status !== 'resolved' || i.notifications.some((n) => n.status === 'pending'),
-    );
+    return this.cloned((i) => i.status !== 'resolved' || i.notifications.some((n) => n.status === 'pending'));
   }
 
   async listRecent(sinceMs: number): Promise<Incident[]> {
-    return this.all().filter(
+    return this.cloned(
       (i) => i.lastSeenMs >= sinceMs || (i.history[i.history.length - 1]?.at ?? 0) >= sinceMs,
     );
   }
 
   /** Every stored incident, by fingerprint (tests). */
   all(): Incident[] {
+    return this.cloned(() => true);
+  }
+
+  /**
+   * Clones of the stored incidents that match, by fingerprint. Filters before cloning: the sweep
+   * lists active incidents every window, and a month-long run holds hundreds of resolved ones
+   * that used to be cloned each time only to be dropped.
+   */
+  private cloned(keep: (i: Incident) => boolean): Incident[] {
     return [...this.items.values()]
+      .filter(keep)
       .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
       .map((i) => structuredClone(i));
   }
