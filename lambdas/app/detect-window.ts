@@ -16,6 +16,7 @@ import {
   type RunReport,
   runDetectors,
 } from '../core/detect/run-detectors';
+import { inventoryFromHardwareState } from '../core/kpi/inventory';
 import { windowUsage } from '../core/kpi/window-usage';
 import type { GpuSample, TrainingJobState } from '../core/model';
 import type {
@@ -157,9 +158,15 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
 
   // 3. Progress of training jobs: their own metric definitions, else the configured names.
   const training = (jobs ?? []).filter(isTraining);
+  // Jobs that stopped training inside the window still trained in its first minutes: the usage
+  // record (goodput) needs their progress too; detectors see only the training jobs' progress.
+  const endedInWindow = (jobs ?? []).filter(
+    (j) => j.status !== 'InProgress' && (j.trainingEndTime ?? j.lastModifiedTime) >= input.windowStartMs,
+  );
   const progress = new Map<string, number[]>();
-  if (training.length > 0) {
-    const queries: ProgressQuery[] = training.map((j) => ({
+  const usageProgress = new Map<string, number[]>();
+  if (training.length + endedInWindow.length > 0) {
+    const queries: ProgressQuery[] = [...training, ...endedInWindow].map((j) => ({
       region: j.region,
       jobName: j.jobName,
       metricNames: j.metricNames && j.metricNames.length > 0 ? j.metricNames : config.progressMetricNames,
@@ -171,12 +178,17 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
         startedAtMs + 1,
       );
       const declared = new Set(
-        training.filter((j) => (j.metricNames?.length ?? 0) > 0).map((j) => `${j.region}#${j.jobName}`),
+        [...training, ...endedInWindow]
+          .filter((j) => (j.metricNames?.length ?? 0) > 0)
+          .map((j) => `${j.region}#${j.jobName}`),
       );
+      const trainingKeys = new Set(training.map((j) => `${j.region}#${j.jobName}`));
       for (const [key, times] of got) {
         // A job that declared no metric and has no datapoint of the default names may simply not
         // log any: unknown, not stalled.
-        if (times.length > 0 || declared.has(key)) progress.set(key, times);
+        if (!(times.length > 0 || declared.has(key))) continue;
+        usageProgress.set(key, times);
+        if (trainingKeys.has(key)) progress.set(key, times);
       }
     } catch (err) {
       inputFailed(
@@ -244,7 +256,7 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
   });
 
   // 5b. Usage record for the KPIs (goodput). Never fails the run.
-  if (deps.usage) await recordUsage(deps, input, jobs, progress, result.state, placement);
+  if (deps.usage) await recordUsage(deps, input, jobs, usageProgress, result.state, placement);
 
   // 6. Publish. Failures are counted per kind and logged; the run goes on.
   const bySeverity: Record<string, number> = {};
@@ -354,7 +366,9 @@ async function recordUsage(
     Object.entries(state.checkpoints).map(([k, v]) => [k, v.newestMs ?? undefined]),
   );
   try {
-    const record = windowUsage({
+    // Capacity from every node detection remembers, not only those that reported this window.
+    const inventory = inventoryFromHardwareState(state.hardware, deps.config.fleets);
+    const derived = windowUsage({
       window: { startMs: input.windowStartMs, endMs: Math.max(input.windowStartMs, input.windowEndMs) },
       fleets: deps.config.fleets,
       samples: input.samples,
@@ -362,8 +376,22 @@ async function recordUsage(
       progress,
       checkpoints,
       maintenance: deps.config.maintenance ?? [],
+      inventory: inventory.nodes,
       ...(placement ? { placement } : {}),
     });
+    const record =
+      inventory.skipped === 0
+        ? derived
+        : {
+            ...derived,
+            issues: [
+              ...derived.issues,
+              {
+                subject: 'inventory',
+                problem: `${inventory.skipped} remembered GPUs are not in a configured fleet (or their key does not parse); not counted as capacity`,
+              },
+            ],
+          };
     await deps.usage?.record(record);
     deps.ops.count('usageRecordsWritten', 1);
     if (record.issues.length > 0)

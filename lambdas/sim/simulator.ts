@@ -93,6 +93,18 @@ interface Assignment {
   toMs: number;
 }
 
+/** Where a job ran (lambdas/core/detect/jobs.ts JobPlacement, structurally). */
+export interface SimPlacement {
+  readonly cluster: string;
+  readonly region: string;
+  readonly nodes: string[];
+  /** Hostname → GPU indexes within the node, as the telemetry's `gpu` label. */
+  readonly gpus: Record<string, string[]>;
+  readonly fromMs: number;
+  /** When it released its GPUs; absent while running. */
+  readonly toMs?: number;
+}
+
 const NO_EFFECTS: readonly GpuEffect[] = [];
 const JOB_WAIT_FOR_TARGET_MS = 30 * MINUTE_MS;
 const SETTLED_MS = 15 * MINUTE_MS;
@@ -284,14 +296,30 @@ export class FleetSimulator {
     return this.queues.get(cluster) ?? [];
   }
 
-  /** Job → cluster and hostnames, for every placed, unfinished job (detectors' JobPlacement). */
-  placement(): Map<string, { cluster: string; nodes: string[] }> {
-    const out = new Map<string, { cluster: string; nodes: string[] }>();
-    for (const j of this.active) {
-      if (j.nodes.length === 0) continue;
+  /**
+   * Job → cluster, hostnames, GPU indexes per hostname (the telemetry's `gpu` label) and the
+   * placement interval (detectors' JobPlacement), for every placed job still running or that
+   * released its GPUs at or after `endedSinceMs` (default: the telemetry retention), so samples a
+   * few minutes old are credited to the job that held the GPU then.
+   */
+  placement(endedSinceMs = this.clock - this.retentionMs): Map<string, SimPlacement> {
+    const out = new Map<string, SimPlacement>();
+    for (const j of this.jobsByName.values()) {
+      if (j.nodes.length === 0 || j.placedMs === undefined) continue;
+      if (j.endMs !== undefined && j.endMs < endedSinceMs) continue;
+      const nodes = j.nodes.map((n) => this.fleet.nodes[n] as SimNode);
+      const gpus: Record<string, string[]> = {};
+      for (const n of nodes)
+        gpus[n.hostname] = j.gpus
+          .filter((g) => g >= n.firstGpu && g < n.firstGpu + n.gpuCount)
+          .map((g) => String(g - n.firstGpu));
       out.set(j.name, {
         cluster: j.cluster,
-        nodes: j.nodes.map((n) => (this.fleet.nodes[n] as SimNode).hostname),
+        region: j.region,
+        nodes: nodes.map((n) => n.hostname),
+        gpus,
+        fromMs: j.placedMs,
+        ...(j.endMs !== undefined ? { toMs: j.endMs } : {}),
       });
     }
     return out;

@@ -28,7 +28,7 @@ function scenarioOf(input: ScenarioInput) {
   return v.scenario;
 }
 
-const KPI_SCENARIO = scenarioOf(shortScenario({ name: 'kpi-runner', duration: '3h' }));
+const KPI_SCENARIO = scenarioOf(shortScenario({ name: 'kpi-runner', duration: '4h' }));
 
 let result: SimulationResult;
 let summary: SimulationSummary;
@@ -44,7 +44,7 @@ beforeAll(async () => {
 describe('runSimulation: KPIs', () => {
   it('runs computeKpis once per KPI cadence and keeps a fleet point per run, inside the run', () => {
     // 3 h at 1 h: runs at 1 h, 2 h and 3 h of virtual time.
-    expect(result.kpis).toHaveLength(3);
+    expect(result.kpis).toHaveLength(4);
     for (const p of result.kpis) {
       expect(p.tMs).toBeGreaterThan(KPI_SCENARIO.startMs);
       expect(p.tMs).toBeLessThanOrEqual(KPI_SCENARIO.endMs);
@@ -79,12 +79,12 @@ describe('runSimulation: KPIs', () => {
     expect(summary.kpis[0]?.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(summary.kpis[0]?.goodput).toBe(result.kpis[0]?.goodput);
     expect(summary.goodputDrops.map((d) => d.scope)).toEqual(result.goodputDrops.map((d) => d.scope));
-    expect(JSON.parse(JSON.stringify(summary)).kpis).toHaveLength(3);
+    expect(JSON.parse(JSON.stringify(summary)).kpis).toHaveLength(4);
   });
 
   it('records each collection step with timings, and counts store operations and sink records', () => {
     expect(steps).toHaveLength(result.runs);
-    expect(result.runs).toBe(3 * 12); // 3 h at the config's 5-minute cadence
+    expect(result.runs).toBe(4 * 12); // 4 h at the config's 5-minute cadence
     expect(steps.every((s) => s.collectMs >= 0 && s.detectMs >= 0)).toBe(true);
     expect(result.storeOps['collectState:get']).toBeGreaterThan(0);
     expect(result.storeOps['detectState:put']).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
 import type { GpuSample, TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
 import { MINUTE_MS } from '../time';
-import { median } from './robust';
+import { median, quantile } from './robust';
 
 /**
  * Silent failures of running training jobs: the job says InProgress/Training, but
@@ -135,6 +135,65 @@ const DEFAULTS = {
 export interface JobPlacement {
   readonly cluster: string;
   readonly nodes: readonly string[];
+  /** The job's region; absent: the region of the job-store record (samplesByJob) or any. */
+  readonly region?: string;
+  /**
+   * GPU indexes (the samples' `gpu` label) the job holds per node; a node absent here (or no
+   * `gpus` at all) means node-level placement: which GPUs are the job's is unknown.
+   */
+  readonly gpus?: Readonly<Record<string, readonly string[]>>;
+  /** When the job got its GPUs (epoch ms); absent: unknown, the placement holds at any time. */
+  readonly fromMs?: number;
+  /** When it released them; absent while it still holds them. */
+  readonly toMs?: number;
+}
+
+/**
+ * Who held a sample's GPU according to placement: the job's name, undefined when no placed job
+ * held it at the sample's time (idle capacity), or null when two jobs could have (node-level
+ * placement of jobs sharing a node at once, no GPU indexes): unknown, never the wrong job.
+ *
+ *   node n, GPU 3   job A [from ─────── to)  job B [from ────────── (running)
+ *   sample at t            ↑ A                           ↑ B           (time-aware)
+ */
+export function placementAttributor(
+  placement: ReadonlyMap<string, JobPlacement> | undefined,
+  regionOf: (jobName: string) => string | undefined = () => undefined,
+): (s: GpuSample) => string | null | undefined {
+  interface Held {
+    readonly job: string;
+    readonly region: string | undefined;
+    readonly gpus: ReadonlySet<string> | undefined;
+    readonly fromMs: number;
+    readonly toMs: number;
+  }
+  const byNode = new Map<string, Held[]>();
+  for (const [job, p] of placement ?? []) {
+    const region = p.region ?? regionOf(job);
+    for (const node of new Set(p.nodes)) {
+      const key = `${p.cluster}|${node}`;
+      const gpus = p.gpus?.[node];
+      const held: Held = {
+        job,
+        region,
+        gpus: gpus === undefined ? undefined : new Set(gpus),
+        fromMs: p.fromMs ?? Number.NEGATIVE_INFINITY,
+        toMs: p.toMs ?? Number.POSITIVE_INFINITY,
+      };
+      byNode.set(key, [...(byNode.get(key) ?? []), held]);
+    }
+  }
+  return (s) => {
+    let found: string | undefined;
+    for (const h of byNode.get(`${s.labels.cluster}|${s.labels.node}`) ?? []) {
+      if (h.region !== undefined && h.region !== s.labels.region) continue;
+      if (s.time < h.fromMs || s.time >= h.toMs) continue;
+      if (h.gpus !== undefined && s.labels.gpu !== 'all' && !h.gpus.has(s.labels.gpu)) continue;
+      if (found !== undefined && found !== h.job) return null;
+      found = h.job;
+    }
+    return found;
+  };
 }
 
 export interface JobHealthInput {
@@ -182,18 +241,13 @@ export function samplesByJob(
   placement?: ReadonlyMap<string, JobPlacement>,
 ): Map<string, GpuSample[]> {
   const byJob = new Map<string, GpuSample[]>(jobs.map((j) => [j.jobName, []]));
-  // A node shared by several jobs (sub-node GPU requests) cannot say which GPU is whose: its
-  // samples are attributed to none of them (unknown), never to the wrong one.
-  const byNode = new Map<string, string | null>();
-  for (const job of jobs) {
-    const p = placement?.get(job.jobName);
-    for (const node of new Set(p?.nodes ?? [])) {
-      const key = `${job.region}|${p?.cluster}|${node}`;
-      byNode.set(key, byNode.has(key) ? null : job.jobName);
-    }
-  }
+  // A node shared by several jobs without GPU indexes cannot say which GPU is whose: its samples
+  // are attributed to none of them (unknown), never to the wrong one (placementAttributor).
+  const regions = new Map(jobs.map((j) => [j.jobName, j.region]));
+  const known = new Map([...(placement ?? [])].filter(([name]) => regions.has(name)));
+  const holder = placementAttributor(known, (name) => regions.get(name));
   for (const s of samples) {
-    const name = s.labels.job ?? byNode.get(`${s.labels.region}|${s.labels.cluster}|${s.labels.node}`);
+    const name = s.labels.job ?? holder(s);
     if (name !== undefined && name !== null) byJob.get(name)?.push(s);
   }
   return byJob;
@@ -226,6 +280,70 @@ export function progressSlowdown(timestamps: readonly number[], recent = 3): num
   const before = median(gaps.slice(0, -recent));
   const now = median(gaps.slice(-recent));
   return before > 0 ? Math.max(1, now / before) : 1;
+}
+
+/**
+ * When the job last resumed after a stop: the first progress point after the latest gap longer
+ * than `stopGapMs`; undefined when there was no such gap (or the job has not resumed yet). A job
+ * that made no progress had no new work to checkpoint, so work at risk starts at its resumption.
+ */
+export function resumedAfterStopMs(timestamps: readonly number[], stopGapMs: number): number | undefined {
+  const ts = [...timestamps].sort((a, b) => a - b);
+  for (let i = ts.length - 1; i >= 1; i--) {
+    const at = ts[i] as number;
+    if (at - (ts[i - 1] as number) > stopGapMs) return at;
+  }
+  return undefined;
+}
+
+/** Work since the newest checkpoint, in progress datapoints, against what the job usually does between two. */
+export interface CheckpointWork {
+  /** Progress datapoints after the checkpoint (or resumption), up to the listing. */
+  readonly points: number;
+  /** Datapoints the job usually makes in one checkpoint interval, at its usual (fastest) pace. */
+  readonly usualPoints: number;
+  /** Stale beyond this many: the wall-clock threshold expressed in work at the usual pace. */
+  readonly staleAfterPoints: number;
+}
+
+/**
+ * Work at risk since `sinceMs` (issue 3/4): checkpoints are written every N steps, so a job that
+ * slowed k× checkpoints k× later without anything more at risk. The usual pace is the job's full
+ * speed: the lower quartile of its progress gaps over the lookback, not the median, which a
+ * long slow-down drags to the slow pace while the learnt checkpoint interval (median of its last
+ * 5 gaps) still says full speed, and the mismatch would flag the slowed job after all. The fastest
+ * pace expects the most work, so it errs on the quiet side for a slowed job, never on the noisy
+ * one. undefined (use the wall clock) when there are too few points to know the pace, or when
+ * the lookback starts after `sinceMs` (the work before it is unknown, never assumed zero).
+ */
+/** Quantile of a job's progress gaps taken as its full-speed pace (see workSinceCheckpoint). */
+const FULL_PACE_QUANTILE = 0.25;
+
+export function workSinceCheckpoint(
+  timestamps: readonly number[],
+  sinceMs: number,
+  asOfMs: number,
+  intervalMs: number,
+  classStaleMs: number,
+  factor = DEFAULTS.checkpointIntervalFactor,
+  slackMs = DEFAULTS.checkpointSlackMs,
+): CheckpointWork | undefined {
+  const ts = [...timestamps].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < ts.length; i++) {
+    const gap = (ts[i] as number) - (ts[i - 1] as number);
+    if (gap > 0) gaps.push(gap);
+  }
+  const first = ts[0];
+  if (gaps.length < 2 || first === undefined || first > sinceMs) return undefined;
+  const usualGap = quantile(gaps, FULL_PACE_QUANTILE);
+  if (!(usualGap > 0)) return undefined;
+  const points = ts.filter((t) => t > sinceMs && t <= asOfMs).length;
+  return {
+    points,
+    usualPoints: intervalMs / usualGap,
+    staleAfterPoints: checkpointStaleAfterMs(intervalMs, classStaleMs, factor, slackMs) / usualGap,
+  };
 }
 
 interface Minute {
@@ -464,12 +582,22 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
     // older than the deadline proves nothing); otherwise against the class's absolute bound.
     if (job.checkpointS3Uri) {
       const newest = input.checkpoints.get(job.jobName);
-      const since = Math.max(newest ?? start, start);
+      // A job that stopped (stalled, hung, idle: reported on their own) and resumed had nothing
+      // new to checkpoint meanwhile: the clock restarts at the resumption, so the stale checkpoint
+      // of a stop does not outlive the stop's incident and open a second one (issues 3/4).
+      const progressTs = input.progress.get(job.jobName) ?? [];
+      const progressCadence = progressCadenceMs(progressTs);
+      const stopGapMs =
+        progressCadence === undefined
+          ? undefined
+          : Math.max(o.stallFactor * progressCadence, o.stallFloorMs, policy.minStallMs);
+      const resumedAt = stopGapMs === undefined ? undefined : resumedAfterStopMs(progressTs, stopGapMs);
+      const since = Math.max(newest ?? start, start, resumedAt ?? start);
       const cadence = input.checkpointCadence?.get(job.jobName);
       // Checkpoints are usually written every N steps: a job that progresses k× slower than before
       // (a data-loader or network slow-down, reported on its own) writes them k× less often, and
       // that alone is not a checkpoint stall.
-      const slowdown = progressSlowdown(input.progress.get(job.jobName) ?? []);
+      const slowdown = progressSlowdown(progressTs);
       const staleAfterMs = cadence
         ? checkpointStaleAfterMs(
             cadence.intervalMs * slowdown,
@@ -478,8 +606,30 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
             o.checkpointSlackMs,
           )
         : policy.checkpointStaleMs;
-      const ageMs = (cadence ? Math.min(cadence.checkedAtMs, now) : now) - since;
-      if (ageMs > staleAfterMs) {
+      const asOf = cadence ? Math.min(cadence.checkedAtMs, now) : now;
+      const ageMs = asOf - since;
+      // Work at risk, not wall clock: a slowed job (data-loader, network: reported as
+      // progress_slow) checkpoints late because it works slowly, the same problem, not a second
+      // one. When the progress since the checkpoint is known it decides; the clock is the fallback,
+      // also for a job stopped right now (its stop is reported on its own, and inhibition mutes
+      // this symptom while the stop's incident is open; the resumption restarts the clock above).
+      const lastProgress = progressTs.length > 0 ? Math.max(...progressTs) : undefined;
+      const stoppedNow =
+        stopGapMs === undefined || lastProgress === undefined || asOf - lastProgress > stopGapMs;
+      const work =
+        cadence && !stoppedNow
+          ? workSinceCheckpoint(
+              progressTs,
+              since,
+              asOf,
+              cadence.intervalMs,
+              policy.checkpointStaleMs,
+              o.checkpointIntervalFactor,
+              o.checkpointSlackMs,
+            )
+          : undefined;
+      const isStale = work ? work.points > work.staleAfterPoints : ageMs > staleAfterMs;
+      if (isStale) {
         const ageMin = Math.round(ageMs / MINUTE_MS);
         const expected = cadence
           ? `about every ${round(cadence.intervalMs / MINUTE_MS, 1)} min (its own interval; stale after ${round(staleAfterMs / MINUTE_MS, 1)} min)`
@@ -497,6 +647,9 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
               expectedHours: round(staleAfterMs / HOUR),
               ...(cadence ? { intervalMinutes: round(cadence.intervalMs / MINUTE_MS, 1) } : {}),
               ...(slowdown > 1 ? { progressSlowdown: round(slowdown) } : {}),
+              ...(work
+                ? { progressPointsSince: work.points, usualPointsPerCheckpoint: round(work.usualPoints, 1) }
+                : {}),
             },
             detail: `checkpoint prefix ${job.checkpointS3Uri}; nodes: ${listText(nodes) || 'unknown'}`,
           },

@@ -1,7 +1,6 @@
 import type { Cause } from '../../contracts/finding';
 import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
 import { DEFAULT_COHORT_DIMENSIONS } from '../detect/cohorts';
-import { trainingStartOf } from '../detect/jobs';
 import type { TrainingJobState } from '../model';
 import type { InputIssue, JobOutcome, JobUsage, UsageBucket } from './goodput';
 
@@ -13,7 +12,8 @@ import type { InputIssue, JobOutcome, JobUsage, UsageBucket } from './goodput';
  *                          |<──────────── allocated (billed) ────────────>|
  *
  * SageMaker bills from the instances being up (Downloading) to the end; before that there is no
- * GPU held. Without a Downloading transition the allocation starts at training start.
+ * GPU held. Without a Downloading transition the allocation starts at training start; a job that
+ * reached neither (queued, or failed while Starting) has no allocation.
  */
 
 export function outcomeOf(job: TrainingJobState): JobOutcome {
@@ -71,17 +71,25 @@ export interface JobUsageContext {
   /** Newest checkpoint object time (CheckpointLister), if the job checkpoints. */
   readonly newestCheckpointMs?: number;
   readonly nowMs: number;
+  /**
+   * GPUs the scheduler placed the job on (placement with GPU indexes), when known: a job asking
+   * for part of a node holds fewer GPUs than instanceCount × the instance type's count.
+   */
+  readonly placedGpus?: number;
 }
 
 export function jobUsageOf(job: TrainingJobState, ctx: JobUsageContext, issues: InputIssue[] = []): JobUsage {
   const perInstance = job.instanceType ? gpuInstanceSpec(job.instanceType)?.gpus : undefined;
-  if (perInstance === undefined)
+  if (perInstance === undefined && ctx.placedGpus === undefined)
     issues.push({
       subject: `job ${job.jobName}`,
       problem: `instance type ${job.instanceType ?? '(none)'} is not in the GPU catalogue; counted as 1 GPU per instance`,
     });
   const downloading = job.transitions.find((t) => t.status === 'Downloading')?.startTime;
-  const from = downloading ?? trainingStartOf(job);
+  // A job still Starting (queued, instances not up) holds no GPU: trainingStartOf would fall back
+  // to its creation time and count its queue wait as allocated capacity.
+  const started = job.trainingStartTime ?? job.transitions.find((t) => t.status === 'Training')?.startTime;
+  const from = downloading ?? started ?? Number.POSITIVE_INFINITY;
   const outcome = outcomeOf(job);
   const to = outcome === 'running' ? ctx.nowMs : (job.trainingEndTime ?? job.lastModifiedTime);
   const cause = outcome === 'failed' || outcome === 'stopped' ? failureCauseOf(job.failureReason) : undefined;
@@ -92,7 +100,7 @@ export function jobUsageOf(job: TrainingJobState, ctx: JobUsageContext, issues: 
     cluster: ctx.cluster,
     team: job.team ?? 'unknown',
     ...(job.instanceType ? { instanceType: job.instanceType } : {}),
-    gpus: (job.instanceCount ?? 1) * (perInstance ?? 1),
+    gpus: ctx.placedGpus ?? (job.instanceCount ?? 1) * (perInstance ?? 1),
     allocations: to > from ? [{ startMs: from, endMs: to }] : [],
     buckets: ctx.buckets,
     outcome,

@@ -2,7 +2,7 @@ import type { LabelMatcher, MaintenanceWindow } from '../../contracts/calendar';
 import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
 import { classifyXid } from '../../contracts/xid';
 import { jobStateKey } from '../detect/detection-state';
-import { type JobPlacement, trainingStartOf } from '../detect/jobs';
+import { type JobPlacement, placementAttributor, trainingStartOf } from '../detect/jobs';
 import { maintenancePeriods } from '../detect/maintenance';
 import type { GpuSample, TrainingJobState } from '../model';
 import { MINUTE_MS } from '../time';
@@ -14,6 +14,7 @@ import {
   type NodeWindow,
   type UsageBucket,
 } from './goodput';
+import type { InventoryNode } from './inventory';
 import { jobUsageOf, outcomeOf } from './job-usage';
 
 /**
@@ -26,7 +27,8 @@ import { jobUsageOf, outcomeOf } from './job-usage';
  *           in it or shortly before (so a job's terminal outcome lands in a record even when it
  *           ended between two windows): JobUsage with this window's 1-minute buckets, the job's
  *           metadata as of endMs, and its newest known checkpoint
- *   nodes   every node with a sample: capacity, maintenance, unhealthy minutes, hardware faults
+ *   nodes   every node with a sample, and every node of the inventory (inventory.ts) when given:
+ *           capacity, maintenance, unhealthy minutes, hardware faults
  *
  * Per GPU-minute (one sample of a GPU, `gpu` ≠ 'all'):
  *   training     the job was in its Training phase at that minute (training start ≤ t < end,
@@ -43,6 +45,8 @@ export interface WindowUsageRecord {
   readonly nodes: readonly NodeWindow[];
   /** Samples carrying a job label no job-store record explains (not counted as job usage). */
   readonly unattributedSamples: number;
+  /** GPU samples two placed jobs could own (node-level placement, no GPU indexes): no job's usage. */
+  readonly ambiguousSamples?: number;
   readonly issues: readonly InputIssue[];
 }
 
@@ -62,6 +66,11 @@ export interface WindowUsageInput {
   /** Newest checkpoint time per jobStateKey(region, jobName), when known. */
   readonly checkpoints: ReadonlyMap<string, number | undefined>;
   readonly maintenance: readonly MaintenanceWindow[];
+  /**
+   * Every node of the fleet (inventory.ts): a node without a sample this window still counts as
+   * capacity, unhealthy when its last known state is a fatal fault. Absent: the nodes that reported.
+   */
+  readonly inventory?: readonly InventoryNode[];
   /** A progress datapoint this far before a minute still counts the minute as progressing. @default 10 min */
   readonly progressToleranceMs?: number;
   /**
@@ -141,6 +150,10 @@ interface NodeAcc {
   readonly gpuIds: Set<string>;
   /** Minute → fatal events on any GPU of the node that minute. */
   readonly faultMinutes: Map<number, number>;
+  /** GPUs when the catalogue does not know the instance type (inventory). */
+  gpus?: number;
+  /** Known faulted before the window (inventory): unhealthy from the window start. */
+  faultedBefore: boolean;
 }
 
 /** Derives the window's usage record. Pure: same inputs, same record. */
@@ -168,6 +181,7 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
         teams: new Set(),
         gpuIds: new Set(),
         faultMinutes: new Map(),
+        faultedBefore: false,
       };
       nodes.set(key, n);
     }
@@ -179,6 +193,22 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
       n.faultMinutes.set(minute, (n.faultMinutes.get(minute) ?? 0) + faults);
     }
   }
+  for (const inv of input.inventory ?? []) {
+    const key = `${inv.region}|${inv.cluster}|${inv.node}`;
+    const n: NodeAcc = nodes.get(key) ?? {
+      node: inv.node,
+      region: inv.region,
+      cluster: inv.cluster,
+      instanceType: inv.instanceType,
+      teams: new Set(inv.team === undefined ? [] : [inv.team]),
+      gpuIds: new Set(),
+      faultMinutes: new Map(),
+      faultedBefore: false,
+    };
+    n.faultedBefore = inv.faulted;
+    if (inv.gpus !== undefined) n.gpus = inv.gpus;
+    nodes.set(key, n);
+  }
   const maintenance = maintenancePeriods(input.maintenance, window.startMs, window.endMs).map((p) => ({
     startMs: Math.max(p.startMs, window.startMs),
     endMs: Math.min(p.endMs, window.endMs),
@@ -187,7 +217,7 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
   const nodeWindows: NodeWindow[] = [];
   for (const n of nodes.values()) {
     const spec = gpuInstanceSpec(n.instanceType);
-    const gpus = spec?.gpus ?? n.gpuIds.size;
+    const gpus = spec?.gpus ?? n.gpus ?? n.gpuIds.size;
     if (spec === undefined)
       issues.push({
         subject: `node ${n.node}`,
@@ -213,8 +243,14 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
     if (!Number.isNaN(curStart)) maintMs += curEnd - curStart;
     const maintenanceMinutes = maintMs / MINUTE_MS;
     // Unhealthy: from the first fatal event to the end of the window (a faulted GPU stays out
-    // until drained and repaired), outside maintenance.
-    const firstFault = n.faultMinutes.size > 0 ? Math.min(...n.faultMinutes.keys()) : undefined;
+    // until drained and repaired), outside maintenance; the whole window when the inventory knew
+    // the node faulted and no new fault says when (a lost node sends nothing at all).
+    const firstFault =
+      n.faultMinutes.size > 0
+        ? Math.min(...n.faultMinutes.keys())
+        : n.faultedBefore
+          ? window.startMs
+          : undefined;
     const unhealthy =
       firstFault === undefined
         ? 0
@@ -236,16 +272,24 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
   // Jobs.
   const jobs: JobUsage[] = [];
   let unattributed = 0;
+  let ambiguousSamples = 0;
   if (input.jobs !== undefined) {
     const byName = new Map<string, TrainingJobState[]>();
     for (const j of input.jobs) byName.set(j.jobName, [...(byName.get(j.jobName) ?? []), j]);
     const minutesByJob = new Map<TrainingJobState, { cluster: string; minutes: GpuMinute[] }>();
-    const byNode = new Map<string, string>();
-    for (const [name, p] of input.placement ?? [])
-      for (const node of p.nodes) byNode.set(`${p.cluster}|${node}`, name);
+    // Time- and GPU-aware: each sample goes to the job that held its GPU at the sample's minute
+    // (a window's samples are minutes old, so a job that just ended keeps them); a GPU no job
+    // held is idle capacity; node-level placement of two jobs at once is ambiguous: no job.
+    const holder = placementAttributor(input.placement);
+    let ambiguous = 0;
     for (const s of samples) {
       if (s.labels.gpu === 'all') continue;
-      const jobName = s.labels.job ?? byNode.get(`${s.labels.cluster}|${s.labels.node}`);
+      const held = s.labels.job ?? holder(s);
+      if (held === null) {
+        ambiguous++;
+        continue;
+      }
+      const jobName = held;
       if (jobName === undefined) continue;
       const job = byName.get(jobName)?.find((j) => j.region === s.labels.region);
       if (!job) {
@@ -272,6 +316,7 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
           cluster: got?.cluster ?? clusterOfRegion(input.fleets, job.region),
           buckets: got ? bucketsFromGpuMinutes(got.minutes, input.bucketMs ?? DEFAULT_BUCKET_MS) : [],
           ...withCheckpoint(input.checkpoints.get(jobStateKey(job.region, job.jobName))),
+          ...placedGpusOf(input.placement?.get(job.jobName)),
           nowMs: window.endMs,
         },
         issues,
@@ -281,6 +326,13 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
         job.lastModifiedTime >= window.startMs - lookback && job.lastModifiedTime < window.endMs;
       if (got || allocated || changed) jobs.push(usage);
     }
+    if (ambiguous > 0) {
+      ambiguousSamples = ambiguous;
+      issues.push({
+        subject: 'placement',
+        problem: `${ambiguous} GPU samples on nodes placed to several jobs at once without GPU indexes; credited to no job`,
+      });
+    }
   }
   return {
     version: WINDOW_USAGE_VERSION,
@@ -288,6 +340,7 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
     jobs,
     nodes: nodeWindows,
     unattributedSamples: unattributed,
+    ...(ambiguousSamples > 0 ? { ambiguousSamples } : {}),
     issues,
   };
 }
@@ -303,6 +356,18 @@ function clusterOfRegion(
 
 /** Cluster of a job that could not be placed; merging prefers any known cluster over it. */
 export const UNKNOWN_CLUSTER = 'unknown';
+
+/** GPUs a placement names, when it gives GPU indexes for every node of the job. */
+function placedGpusOf(p: JobPlacement | undefined): { placedGpus?: number } {
+  if (p === undefined || p.gpus === undefined || p.nodes.length === 0) return {};
+  let n = 0;
+  for (const node of new Set(p.nodes)) {
+    const gpus = p.gpus[node];
+    if (gpus === undefined) return {};
+    n += new Set(gpus).size;
+  }
+  return n > 0 ? { placedGpus: n } : {};
+}
 
 function withCheckpoint(ms: number | undefined): { newestCheckpointMs?: number } {
   return ms === undefined ? {} : { newestCheckpointMs: ms };
@@ -320,8 +385,10 @@ export interface MergedUsage {
 /**
  * Merges window records into the JobUsage and NodeWindow lists of [startMs, endMs).
  *
- * - Jobs (key region + name): buckets of every record, one per bucket start (a later record
- *   replaces an earlier one's bucket: a re-run window saw at least as much); metadata (outcome,
+ * - Jobs (key region + name): buckets of every record; a bucket filled in part by two windows
+ *   (windows need not align with buckets) is the sum of the parts, and where two records cover
+ *   the same minutes of a bucket the later one replaces the earlier (a re-run window saw at
+ *   least as much); metadata (outcome,
  *   allocation, failure cause) from the newest record, which knows the latest state; cluster from
  *   the newest record that knew it; checkpoints: the newest of all.
  * - Nodes (key region + cluster + node + GPUs): minutes summed over the records, each record's
@@ -335,11 +402,47 @@ export interface MergedUsage {
 interface JobAcc {
   newest: JobUsage;
   newestEnd: number;
-  /** Bucket start → bucket and the end of the window that recorded it. */
-  readonly buckets: Map<number, { bucket: UsageBucket; recordEnd: number }>;
+  /**
+   * Bucket start → the parts recorded: each with the slice of the bucket its record's window
+   * covered. Windows need not align with buckets (a 5-min window at :02 fills two buckets in
+   * part), so parts from disjoint windows add up; a part overlapping a newer one is replaced.
+   */
+  readonly buckets: Map<number, BucketPart[]>;
   cluster?: string;
   clusterEnd: number;
   ckpt?: number;
+}
+
+interface BucketPart {
+  readonly bucket: UsageBucket;
+  readonly coverStart: number;
+  readonly coverEnd: number;
+  readonly recordEnd: number;
+}
+
+/** Sum of the parts of one bucket (disjoint slices of it). */
+function sumParts(parts: readonly BucketPart[]): UsageBucket {
+  const first = (parts[0] as BucketPart).bucket;
+  if (parts.length === 1) return first;
+  const sum = (
+    k: 'observedGpuMinutes' | 'trainingGpuMinutes' | 'progressingGpuMinutes' | 'progressingSmGpuMinutes',
+  ) => parts.reduce((a, p) => a + p.bucket[k], 0);
+  const dataWait = parts.some((p) => p.bucket.dataWaitGpuMinutes !== undefined)
+    ? { dataWaitGpuMinutes: parts.reduce((a, p) => a + (p.bucket.dataWaitGpuMinutes ?? 0), 0) }
+    : {};
+  const comm = parts.some((p) => p.bucket.commGpuMinutes !== undefined)
+    ? { commGpuMinutes: parts.reduce((a, p) => a + (p.bucket.commGpuMinutes ?? 0), 0) }
+    : {};
+  return {
+    startMs: first.startMs,
+    endMs: first.endMs,
+    observedGpuMinutes: sum('observedGpuMinutes'),
+    trainingGpuMinutes: sum('trainingGpuMinutes'),
+    progressingGpuMinutes: sum('progressingGpuMinutes'),
+    progressingSmGpuMinutes: sum('progressingSmGpuMinutes'),
+    ...dataWait,
+    ...comm,
+  };
 }
 
 interface NodeAcc2 {
@@ -395,8 +498,17 @@ export class UsageMerger {
       }
       for (const b of j.buckets) {
         if (!(b.startMs < endMs && b.endMs > startMs)) continue;
-        const had = acc.buckets.get(b.startMs);
-        if (!had || end >= had.recordEnd) acc.buckets.set(b.startMs, { bucket: b, recordEnd: end });
+        const part: BucketPart = {
+          bucket: b,
+          coverStart: Math.max(b.startMs, r.window.startMs),
+          coverEnd: Math.min(b.endMs, r.window.endMs),
+          recordEnd: end,
+        };
+        const had = acc.buckets.get(b.startMs) ?? [];
+        const clash = had.filter((p) => p.coverStart < part.coverEnd && p.coverEnd > part.coverStart);
+        // A re-run window saw at least as much as the older record of the same minutes.
+        if (clash.some((p) => p.recordEnd > end)) continue;
+        acc.buckets.set(b.startMs, [...had.filter((p) => !clash.includes(p)), part]);
       }
       for (const c of j.checkpoints) acc.ckpt = Math.max(acc.ckpt ?? c, c);
       this.jobs.set(key, acc);
@@ -438,7 +550,7 @@ export class UsageMerger {
     const overlaps = (a: { startMs: number; endMs: number }) => a.startMs < endMs && a.endMs > startMs;
     const jobs: JobUsage[] = [];
     for (const acc of this.jobs.values()) {
-      const buckets = [...acc.buckets.values()].map((b) => b.bucket).sort((a, b) => a.startMs - b.startMs);
+      const buckets = [...acc.buckets.values()].map(sumParts).sort((a, b) => a.startMs - b.startMs);
       if (buckets.length === 0 && !acc.newest.allocations.some(overlaps)) continue;
       jobs.push({
         ...acc.newest,

@@ -78,3 +78,17 @@ describe('jobUsageOf', () => {
     });
   });
 });
+
+describe('jobUsageOf: queued jobs hold no GPU (issue 6)', () => {
+  it('gives a job still Starting (no Downloading, no training start) no allocation', () => {
+    // Before: the allocation fell back to the creation time, so a queue of waiting jobs counted as
+    // allocated capacity and the allocation rate went above 1 during a load surge.
+    const queued = state({ jobName: 'q', secondaryStatus: 'Starting', creationTime: T0 - 30 * MIN });
+    const u = jobUsageOf(queued, { cluster: 'train-a', buckets: [], nowMs: T0 });
+    expect(u.allocations).toEqual([]);
+    const training = state({ jobName: 't', trainingStartTime: T0 - 20 * MIN, creationTime: T0 - 30 * MIN });
+    expect(jobUsageOf(training, { cluster: 'train-a', buckets: [], nowMs: T0 }).allocations).toEqual([
+      { startMs: T0 - 20 * MIN, endMs: T0 },
+    ]);
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { detectionConfigSchema } from '../../../lambdas/contracts/detection-config';
+import { type Finding, findingSchema } from '../../../lambdas/contracts/finding';
+import {
+  type DetectionState,
+  emptyDetectionState,
+  jobStateKey,
+} from '../../../lambdas/core/detect/detection-state';
+import { resumedAfterStopMs } from '../../../lambdas/core/detect/jobs';
+import {
+  checkpointChecksDue,
+  detectionSettingsFrom,
+  progressKey,
+  runDetectors,
+} from '../../../lambdas/core/detect/run-detectors';
+import { job, MIN } from './job-fixtures';
+
+/**
+ * Issues 3/4: a stalled or idle job also stops checkpointing. Its checkpoint_stale finding is a
+ * symptom of the stop (muted by inhibition while the stop's incident is open), and it must not
+ * outlive the stop: after the job resumes nothing new is at risk until its next checkpoint is due,
+ * so a checkpoint_stale still emitted after the stop's incident resolved opened a second incident
+ * for the same fault (the demo's two duplicates).
+ */
+
+const START = Date.UTC(2026, 10, 24, 9);
+const settings = detectionSettingsFrom(detectionConfigSchema.parse({}), []);
+const KEY = jobStateKey('us-east-1', 'ck-2');
+const ck = job({
+  jobName: 'ck-2',
+  workloadClass: 'batch',
+  trainingStartTime: START,
+  checkpointS3Uri: 's3://ckpt/ck-2/',
+  metricNames: ['train:loss'],
+});
+/** Job-health kinds only (the fixture job also misses its scheduling SLA, irrelevant here). */
+const kinds = (fs: readonly Finding[]) => fs.map((f) => f.kind).filter((k) => k.startsWith('job.'));
+const STOPS = ['job.progress_stalled', 'job.hung', 'job.gpus_idle'];
+
+/**
+ * 5-minute runs from START. The job logs progress every 2 min and writes a checkpoint every 20 min
+ * of WORK (every N steps), except while it is stopped in [stopFrom, stopTo) where it does neither;
+ * `checkpointing: false` stops only the checkpoints from stopFrom on (a checkpoint stall proper).
+ * The prefix is listed whenever checkpointChecksDue says so, as the use case does.
+ */
+function simulate(opts: { stopFrom: number; stopTo: number; runs: number; checkpointing?: boolean }) {
+  const stopped = (t: number) => t >= opts.stopFrom && t < opts.stopTo;
+  let state: DetectionState = emptyDetectionState();
+  const out: { at: number; kinds: string[] }[] = [];
+  for (let i = 1; i <= opts.runs; i++) {
+    const now = START + i * 5 * MIN;
+    const progress: number[] = [];
+    let worked = 0;
+    let newest: number | undefined;
+    for (let t = START + MIN; t <= now; t += MIN) {
+      if (stopped(t)) continue;
+      worked += MIN;
+      if ((t - START) % (2 * MIN) === 0 && t > now - 180 * MIN) progress.push(t);
+      const writes = opts.checkpointing !== false || t < opts.stopFrom;
+      if (worked % (20 * MIN) === 0 && writes) newest = t;
+    }
+    const due = checkpointChecksDue(state, [ck], now, 15 * MIN, 10).length > 0;
+    const r = runDetectors({
+      samples: [],
+      window: { startMs: now - 5 * MIN, endMs: now },
+      nowMs: now,
+      jobs: [ck],
+      progress: new Map([[progressKey('us-east-1', 'ck-2'), progress]]),
+      checkpointListings: due ? new Map([[KEY, newest]]) : new Map(),
+      state: JSON.parse(JSON.stringify(state)),
+      settings,
+    });
+    for (const f of r.findings) expect(findingSchema.parse(f)).toEqual(f);
+    state = r.state;
+    out.push({ at: now, kinds: kinds(r.findings) });
+  }
+  return out;
+}
+
+describe('checkpoint staleness after a job stop (issues 3/4)', () => {
+  const stopFrom = START + 2 * 60 * MIN + 10 * MIN;
+  const stopTo = stopFrom + 60 * MIN;
+
+  it('the stale checkpoint of a stop shows while the job is stopped and ends with the stop', () => {
+    const out = simulate({ stopFrom, stopTo, runs: 60 });
+    const staleRuns = out.filter((r) => r.kinds.includes('job.checkpoint_stale'));
+    const stopRuns = out.filter((r) => r.kinds.some((k) => STOPS.includes(k)));
+    // The symptom is there (inhibition mutes it while the stop's incident is open) ...
+    expect(staleRuns.length).toBeGreaterThan(0);
+    expect(stopRuns.length).toBeGreaterThan(0);
+    // ... but never outlives the stop finding: no run after the last stop finding still reports
+    // it, so no second incident opens when the stop's incident resolves.
+    const lastStop = Math.max(...stopRuns.map((r) => r.at));
+    expect(staleRuns.filter((r) => r.at > lastStop)).toEqual([]);
+    // And the stop ends at the resumption, before the job's next checkpoint is written 20 min later.
+    expect(lastStop).toBeLessThan(stopTo + 20 * MIN);
+    expect(out.filter((r) => r.at > stopTo).some((r) => r.kinds.length === 0)).toBe(true);
+  });
+
+  it('a job that keeps progressing but stops checkpointing is still flagged (a checkpoint stall)', () => {
+    const out = simulate({ stopFrom, stopTo: stopFrom, runs: 60, checkpointing: false });
+    expect(out.some((r) => r.kinds.some((k) => STOPS.includes(k)))).toBe(false);
+    const first = out.find((r) => r.kinds.includes('job.checkpoint_stale'));
+    expect(first).toBeDefined();
+    // Learned 20-min interval: stale 30 min after the last checkpoint, confirmed by a listing.
+    expect(first?.at).toBeGreaterThan(stopFrom + 20 * MIN);
+    expect(first?.at).toBeLessThanOrEqual(stopFrom + 50 * MIN);
+    // Stays stale run after run (clean runs do not resolve it between listings).
+    expect(
+      out.filter((r) => r.at >= (first?.at ?? 0)).every((r) => r.kinds.includes('job.checkpoint_stale')),
+    ).toBe(true);
+  });
+});
+
+describe('resumedAfterStopMs', () => {
+  const every2 = (from: number, to: number) => {
+    const ts: number[] = [];
+    for (let t = from; t <= to; t += 2 * MIN) ts.push(t);
+    return ts;
+  };
+  it('is the first point after the latest gap longer than the stop gap', () => {
+    const ts = [...every2(0, 60 * MIN), ...every2(100 * MIN, 120 * MIN), ...every2(150 * MIN, 160 * MIN)];
+    expect(resumedAfterStopMs(ts, 20 * MIN)).toBe(150 * MIN);
+    expect(resumedAfterStopMs(ts, 35 * MIN)).toBe(100 * MIN);
+  });
+  it('is undefined without such a gap, or while the job is still stopped', () => {
+    expect(resumedAfterStopMs(every2(0, 60 * MIN), 20 * MIN)).toBeUndefined();
+    expect(resumedAfterStopMs([], 20 * MIN)).toBeUndefined();
+    // Unsorted input is sorted first: the gap is between 10 and 50 min.
+    expect(resumedAfterStopMs([50 * MIN, 0, 10 * MIN, 52 * MIN], 20 * MIN)).toBe(50 * MIN);
+  });
+});
