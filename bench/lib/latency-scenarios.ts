@@ -25,10 +25,12 @@ import {
  *             'unresolved' and shown apart (it cannot be detected).
  *   cohort    (driver_regression, scheduler_contention, fleet_utilisation_drop): 16 ×
  *             p5.48xlarge, 2,000 jobs/day, 120 min warm-up (the cohort and queue-time baselines
- *             need history and job outcomes), 5 h run.
- *   model     (model_drift): the hardware fleet and an endpoint target. runSimulation does not run
- *             the drift monitor, so this kind is expected to show as not detected: it is kept in
- *             the table so that the gap is visible.
+ *             need history and job outcomes), 5 h run. fleet_utilisation_drop alone gets 24 h more
+ *             of both (WARM_UP_EXTRA): its detector compares the last hour with the same minutes
+ *             24 h earlier, so without a day of history it has nothing to compare with.
+ *   model     (model_drift): the hardware fleet and an endpoint target. runSimulation runs the
+ *             drift check (lambdas/wiring/simulation-drift.ts: check-drift hourly over a 2 h
+ *             Data Capture window), so the run is 5 h to leave two checks after a late onset.
  */
 
 export type KindShape = 'hardware' | 'job' | 'network' | 'cohort' | 'model';
@@ -52,7 +54,7 @@ export const SHAPE_OF: Readonly<Record<FaultKind, KindShape>> = {
   model_drift: 'model',
 };
 
-interface ShapeSpec {
+export interface ShapeSpec {
   readonly nodes: number;
   readonly jobsPerDay: number;
   readonly mix: { interactive: number; batch: number; distributed: number };
@@ -94,9 +96,21 @@ export const SHAPES: Readonly<Record<KindShape, ShapeSpec>> = {
     jobsPerDay: 400,
     mix: { interactive: 0.6, batch: 0.39, distributed: 0.01 },
     warmUpMinutes: 60,
-    runMinutes: 180,
+    runMinutes: 300,
   },
 };
+
+/** Warm-up (and run) added to a kind's shape: a day for the detector that compares with yesterday. */
+const WARM_UP_EXTRA: Readonly<Partial<Record<FaultKind, number>>> = {
+  fleet_utilisation_drop: 24 * 60,
+};
+
+/** The shape a kind's scenario uses, with that kind's extra warm-up (if any) added. */
+export function shapeFor(kind: FaultKind): ShapeSpec {
+  const shape = SHAPES[SHAPE_OF[kind]];
+  const extra = WARM_UP_EXTRA[kind] ?? 0;
+  return { ...shape, warmUpMinutes: shape.warmUpMinutes + extra, runMinutes: shape.runMinutes + extra };
+}
 
 const START_MS = Date.parse('2026-09-15T00:00:00Z'); // a Tuesday, no seasonal window
 const GPUS_PER_NODE = 8;
@@ -160,9 +174,16 @@ function faultFor(kind: FaultKind, at: string, rng: Rng, nodes: number): FaultIn
   }
 }
 
-/** The latency scenario of `kind` for run number `seedIndex` (deterministic). */
-export function latencyScenario(kind: FaultKind, seedIndex: number): Scenario {
-  const shape = SHAPES[SHAPE_OF[kind]];
+/**
+ * The latency scenario of `kind` for run number `seedIndex` (deterministic). `shape` replaces the
+ * kind's shape (tests shrink a fleet to run faster); the fault and its onset depend only on the
+ * kind, the seed index and the shape's warm-up and node count.
+ */
+export function latencyScenario(
+  kind: FaultKind,
+  seedIndex: number,
+  shape: ShapeSpec = shapeFor(kind),
+): Scenario {
   const rng = new Rng(seedIndex + 1).fork(kind);
   const onsetMinute = shape.warmUpMinutes + rng.int(0, 59);
   const input: ScenarioInput = {

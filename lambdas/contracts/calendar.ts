@@ -252,6 +252,23 @@ export const DEFAULT_INHIBITION_RULES: readonly InhibitionRule[] = [
     target: [m('kind', '=', 'gpu.temperature.over_limit')],
     equal: ['cluster', 'node', 'gpu'],
   },
+  // A job that stopped progressing (stalled, hung or idle GPUs) also stops writing checkpoints:
+  // the stale checkpoint is a symptom of the open job incident, not a second one (issues 3/4).
+  {
+    name: 'job-stop-mutes-checkpoint-stale',
+    source: [m('kind', '=~', 'job\\.(progress_stalled|hung|gpus_idle)')],
+    target: [m('kind', '=', 'job.checkpoint_stale')],
+    equal: ['cluster', 'job'],
+  },
+  // NVLink errors on the nodes of a distributed job are reported once, scoped to the job
+  // (core/detect/hardware/job-scope.ts); the job's slow progress blamed on the network is their
+  // symptom, not a second incident (issue 5, network_degradation).
+  {
+    name: 'nvlink-mutes-network-slow-job',
+    source: [m('kind', '=~', 'gpu\\.nvlink\\..+'), m('job', '=~', '.+')],
+    target: [m('kind', '=', 'job.progress_slow'), m('cause', '=', 'network')],
+    equal: ['cluster', 'job'],
+  },
 ];
 
 export const knownChangeSchema = z.strictObject({

@@ -62,6 +62,7 @@ export const HISTORY_ACTIONS = [
   'suppressed',
   'unsuppressed',
   'severity-relaxed',
+  'escalated',
   'grouped',
   'notified',
   'acknowledged',
@@ -79,7 +80,11 @@ export const historyEntrySchema = z.strictObject({
 });
 export type HistoryEntry = z.output<typeof historyEntrySchema>;
 
-export const NOTIFICATION_EVENTS = ['open', 'renotify', 'resolved'] as const;
+/**
+ * `escalated`: an open incident's severity rose (a ticket became a page); sent at once on the new
+ * severity's topic. Added within schema version 1: additive, no existing record changes meaning.
+ */
+export const NOTIFICATION_EVENTS = ['open', 'renotify', 'escalated', 'resolved'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /**

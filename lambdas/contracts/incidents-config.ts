@@ -89,8 +89,9 @@ export const DEFAULT_KIND_LIFECYCLE: readonly KindLifecycle[] = [
   // one run to the next, so a second sighting only delays a driver-rollout page by a run.
   { match: ['software.cohort_failure_spike'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
   // The fleet utilisation drop compares a sustained window (fleetDropWindowMinutes) with the same
-  // minutes 24 h earlier and reports once per drop (state.fleet.dropOpen): a second sighting never
-  // comes, so the default 2 of 3 left it pending forever (issue 5).
+  // minutes 24 h earlier, beyond 3 sigmas of the scope's day-to-day noise: already sustained and
+  // gated, so a second sighting would only delay it. It is reported every run while it lasts, so
+  // clean runs resolve it after the drop ends.
   { match: ['fleet.**'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
   // Model drift and monitoring: check-drift runs hourly (drift.scheduleMinutes, default 60) and
   // its own KS / PSI tests over a sliding window of hours already gate a finding, so M of N over

@@ -192,7 +192,8 @@ export function scoreRun(input: ScoreInput): RunSummary {
       firstNotificationAt: first === undefined ? null : iso(first.atMs),
       latencySeconds:
         first === undefined ? null : Math.round((first.atMs - (truth.startedMs ?? truth.atMs)) / 1000),
-      severity: first?.severity ?? null,
+      // An incident that escalated (ticket, then page) is routed at the severity it rose to.
+      severity: first === undefined ? null : highestNotified(notifications, first),
       incidentId: first?.incidentId ?? null,
       cause: inc?.cause ?? null,
       expectedSeverity: truth.expected.severity,
@@ -269,4 +270,15 @@ export function scoreRun(input: ScoreInput): RunSummary {
     duplicates,
     notificationCount: notifications.length,
   };
+}
+
+/** The most severe of an incident's 'open' and 'escalated' notifications. */
+function highestNotified(all: readonly ScoredNotification[], first: ScoredNotification): Severity {
+  const order: readonly Severity[] = ['page', 'ticket', 'info'];
+  let best = first.severity;
+  for (const n of all) {
+    if (n.incidentId !== first.incidentId || n.event !== 'escalated') continue;
+    if (order.indexOf(n.severity) < order.indexOf(best)) best = n.severity;
+  }
+  return best;
 }

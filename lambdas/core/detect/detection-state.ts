@@ -58,8 +58,19 @@ export type CohortSeriesState = z.output<typeof cohortSeriesStateSchema>;
 export const fleetStateSchema = z.strictObject({
   /** Fleet effective utilisation (mean sm_active of GPUs running training jobs) per minute: [t, v], ascending. */
   points: z.array(z.tuple([epochMs, z.number()])),
-  /** A drop was reported and has not cleared yet (reported once, re-armed when it clears). */
+  /** The last judged window showed a drop at this scope (reported every run while it lasts). */
   dropOpen: z.boolean(),
+  /**
+   * The same per cluster, keyed `<region>|<cluster>`, so a drop in one cluster is found (and
+   * labelled with it) even when the rest of the fleet hides it in the fleet mean. Optional: state
+   * written before it existed parses; it fills in from the next run.
+   */
+  scopes: z
+    .record(
+      z.string().min(1),
+      z.strictObject({ points: z.array(z.tuple([epochMs, z.number()])), dropOpen: z.boolean() }),
+    )
+    .optional(),
 });
 export type FleetState = z.output<typeof fleetStateSchema>;
 
@@ -196,7 +207,7 @@ export function pruneDetectionState(
       gpus: filterRecord(state.hardware.gpus, (g) => g.seen >= keepSince(h.gpuMs)),
     },
     cohorts: filterRecord(state.cohorts, (c) => c.seen >= keepSince(h.cohortMs)),
-    fleet: { ...state.fleet, points: state.fleet.points.filter(([t]) => t >= keepSince(h.fleetMs)) },
+    fleet: pruneFleet(state.fleet, keepSince(h.fleetMs)),
     checkpoints: filterRecord(state.checkpoints, (c) => c.seenAtMs >= keepSince(h.jobMs)),
     jobs: filterRecord(state.jobs, (j) => j.seenAtMs >= keepSince(h.jobMs)),
     ...(state.busyRuns
@@ -218,4 +229,19 @@ export function pruneDetectionState(
       hours: filterRecord(state.latencies.hours, (_v, k) => Number(k) > keepSince(h.aggregateMs)),
     },
   };
+}
+
+/** Fleet and per-cluster points older than `sinceMs` go; a cluster with no point left goes too. */
+function pruneFleet(fleet: FleetState, sinceMs: number): FleetState {
+  const keep = (points: FleetState['points']) => points.filter(([t]) => t >= sinceMs);
+  const { scopes, ...rest } = fleet;
+  const kept =
+    scopes === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(scopes)
+            .map(([k, v]) => [k, { ...v, points: keep(v.points) }] as const)
+            .filter(([, v]) => v.points.length > 0),
+        );
+  return { ...rest, points: keep(fleet.points), ...(kept === undefined ? {} : { scopes: kept }) };
 }

@@ -35,7 +35,8 @@ import {
  *                          └─► baseline update (not inside maintenance windows)
  *
  * Fleet drop. Fleet utilisation per minute (mean sm_active over every reporting GPU) is kept for
- * 25 h; the last `windowMs` are compared with the same minutes 24 h earlier (relativeDrop).
+ * 25 h; the last `windowMs` are compared with the same minutes 24 h earlier (relativeDrop), and a
+ * drop counts only when it is also out of that scope's day-to-day noise (fleetDropNoise).
  *
  * Both are given samples OUTSIDE maintenance windows only (run-detectors.ts filters them, see
  * maintenance.ts): GPUs under maintenance neither train a baseline, nor step a CUSUM, nor enter
@@ -263,59 +264,219 @@ export function fleetUtilisation(samples: readonly GpuSample[]): Map<number, num
   return new Map([...acc.entries()].map(([t, a]) => [t, a.sum / a.n]));
 }
 
+/**
+ * The utilisation drop against the same minutes 24 h earlier, for the whole fleet and for each
+ * cluster (region + cluster), reported at the NARROWEST scope that explains it, on every run
+ * while the drop lasts (so clean runs, and the incident's resolution, start only once it ends):
+ *
+ *   every cluster (two or more) dropped   → one fleet-wide finding (no labels)
+ *   some clusters dropped                 → one finding per dropped cluster ({ cluster, region })
+ *   only the fleet mean dropped           → one fleet-wide finding
+ *
+ * A scope's drop already explained by a reported one (a cluster inside a fleet-wide drop) is
+ * marked open without a finding of its own, so one drop never notifies twice (fleet and cluster).
+ * A scope fires only when its drop is both over `fleetDropThreshold` and out of its own ordinary
+ * day-to-day variation (see fleetDropNoise): a 4-node fleet whose hourly utilisation swings by
+ * half does not page for a quiet hour.
+ */
 export function detectFleetDrop(input: {
   readonly samples: readonly GpuSample[];
   readonly fleet: FleetState;
   readonly nowMs: number;
   readonly windowEndMs: number;
   readonly settings: RegressionSettings;
-}): { findings: Finding[]; fleet: FleetState; result?: RelativeDropResult } {
-  const { settings: o } = input;
-  const points = new Map<number, number>(input.fleet.points.map(([t, v]) => [t, v]));
-  for (const [t, v] of fleetUtilisation(input.samples)) points.set(t, v);
-  const sorted = [...points.entries()].sort(([a], [b]) => a - b);
-  const series = sorted.map(([t, v]) => ({ t, v }));
-  // Points are minute starts; the last minute of the window starts one minute before its end.
-  const endMs = input.windowEndMs - MINUTE_MS;
-  const result = relativeDrop(series, (t) => points.get(t - DAY_MS), endMs, {
-    windowMs: o.fleetDropWindowMs,
-    dropFraction: o.fleetDropThreshold,
-    cadenceMs: MINUTE_MS,
-  });
+}): { findings: Finding[]; fleet: FleetState; result?: FleetDropResult } {
+  let whole = scopeDrop(input.fleet, fleetUtilisation(input.samples), input);
+  const scopes: Record<string, ScopeState> = {};
+  const clusters = new Map<string, ScopeDrop>();
+  const bySample = clusterUtilisation(input.samples);
+  for (const key of new Set([...Object.keys(input.fleet.scopes ?? {}), ...bySample.keys()])) {
+    const prev = input.fleet.scopes?.[key] ?? { points: [], dropOpen: false };
+    const d = scopeDrop(prev, bySample.get(key) ?? new Map(), input);
+    clusters.set(key, d);
+    scopes[key] = { points: d.points, dropOpen: d.dropOpen };
+  }
+
   const findings: Finding[] = [];
-  let dropOpen = input.fleet.dropOpen;
-  if (result?.fired && !dropOpen) {
-    dropOpen = true;
-    const used = Math.max(1, Math.round(result.coverage * Math.round(o.fleetDropWindowMs / MINUTE_MS)));
-    findings.push({
-      schemaVersion: FINDING_SCHEMA_VERSION,
-      kind: FLEET_DROP_KIND,
-      severity: 'ticket',
-      cause: 'efficiency',
-      title: `Fleet GPU utilisation ${roundTo(result.drop * 100, 1)} % below the same time yesterday`,
-      summary: `Mean SM activity over every reporting GPU in the last ${Math.round(o.fleetDropWindowMs / MINUTE_MS)} min was ${roundTo(result.drop * 100, 1)} % below the same minutes 24 h earlier (threshold ${roundTo(o.fleetDropThreshold * 100, 1)} %). Look for a scheduler or quota change, a failed rollout, or capacity that left the fleet.`,
-      labels: {},
-      evidence: {
-        window: result.window,
-        values: {
-          drop: roundTo(result.drop, 4),
-          meanUtilisation: roundTo(result.actual / used, 4),
-          meanUtilisation24hEarlier: roundTo(result.expected / used, 4),
-          coverage: roundTo(result.coverage, 3),
-          threshold: o.fleetDropThreshold,
-        },
-        detail:
-          'fleet utilisation = mean sm_active (gpu_util / 100 where sm_active is not collected) per minute; maintenance minutes excluded',
-      },
-      runbook: `docs/runbooks/${FLEET_DROP_KIND}.md`,
-      detectedAt: input.nowMs,
-    });
-  } else if (result && !result.fired) {
-    dropOpen = false;
+  const measured = [...clusters.entries()].filter(([, d]) => d.result !== undefined);
+  const fired = measured.filter(([, d]) => d.result?.fired);
+  const fleetWide = whole.result?.fired === true && measured.length >= 2 && fired.length === measured.length;
+  // A cluster reported at its own scope in an earlier run (open while the fleet was not): it keeps
+  // its own finding even if the rest of the fleet now drops too, so its incident carries on
+  // instead of a second, fleet-wide one opening for the same drop.
+  const clusterScopedOpen =
+    !input.fleet.dropOpen && Object.values(input.fleet.scopes ?? {}).some((s) => s.dropOpen);
+  if ((fleetWide && !clusterScopedOpen) || (whole.result?.fired === true && fired.length === 0)) {
+    // Reported on EVERY run while the drop lasts (not once): the incident's clean-runs count then
+    // starts only when the drop has ended, so a lasting drop neither resolves nor re-opens.
+    if (whole.result) findings.push(dropFinding(whole.result, undefined, input));
+    // The clusters' share of this drop is explained by the fleet-wide finding.
+    for (const [key] of fired) scopes[key] = { ...(scopes[key] ?? { points: [] }), dropOpen: true };
+  } else {
+    for (const [key, d] of fired) {
+      if (d.result !== undefined) findings.push(dropFinding(d.result, parseScopeKey(key), input));
+    }
+    // The fleet mean moved because of the clusters just reported: no fleet-wide finding of its
+    // own, and not marked open (dropOpen means "reported at fleet scope").
+    whole = { ...whole, dropOpen: false };
   }
   return {
     findings,
-    fleet: { points: sorted.map(([t, v]) => [t, v] as [number, number]), dropOpen },
-    ...(result ? { result } : {}),
+    fleet: {
+      points: whole.points,
+      dropOpen: whole.dropOpen,
+      ...(Object.keys(scopes).length > 0 ? { scopes } : {}),
+    },
+    ...(whole.result ? { result: whole.result } : {}),
+  };
+}
+
+interface ScopeState {
+  readonly points: [number, number][];
+  readonly dropOpen: boolean;
+}
+
+/** relativeDrop's result, `fired` also requiring the noise gate; `noise` = the drop's sigma when estimable. */
+export interface FleetDropResult extends RelativeDropResult {
+  readonly noise?: number;
+}
+
+interface ScopeDrop extends ScopeState {
+  readonly result?: FleetDropResult;
+}
+
+/** How many noise sigmas (fleetDropNoise) a drop must exceed on top of the relative threshold. */
+export const FLEET_DROP_NOISE_SIGMAS = 3;
+/** Fewer usable windows of history than this: no noise estimate, the relative threshold alone judges. */
+const MIN_NOISE_WINDOWS = 8;
+
+/**
+ * The ordinary day-to-day variation of one scope's window mean, as a fraction (sigma of the
+ * relative drop a quiet day shows), from the last 24 h before the judged window.
+ *
+ * The history is cut into consecutive windows of the judged length (≥ 80 % of minutes present);
+ * for each inner window the residual against the mean of its two neighbours, relative to the
+ * local level, is hour-scale noise with a linear (diurnal) trend cancelled. For independent
+ * noise of sigma s per window the residual has sigma s·√1.5 while today − yesterday has s·√2, so
+ * the drop's sigma is 1.4826·median|residual|·√(2/1.5) (robust: one odd hour does not inflate
+ * it). A large fleet's smooth curve gives a sigma of a few tenths of a percent, so the relative
+ * threshold (8 %) governs; a 4-node fleet swinging ±50 % an hour gives 10-30 %.
+ */
+export function fleetDropNoise(
+  sorted: readonly (readonly [number, number])[],
+  windowStartMs: number,
+  windowMs: number,
+): number | undefined {
+  const count = Math.max(1, Math.round(windowMs / MINUTE_MS));
+  const sums: { sum: number; n: number }[] = [];
+  const first = windowStartMs - DAY_MS;
+  for (const [t, v] of sorted) {
+    if (t <= first || t > windowStartMs || !Number.isFinite(v)) continue;
+    const i = Math.floor((windowStartMs - t) / windowMs);
+    const b = sums[i] ?? { sum: 0, n: 0 };
+    b.sum += v;
+    b.n++;
+    sums[i] = b;
+  }
+  const means = Array.from(sums, (b) => (b !== undefined && b.n >= 0.8 * count ? b.sum / b.n : undefined));
+  const residuals: number[] = [];
+  for (let i = 1; i + 1 < means.length; i++) {
+    const [a, m, c] = [means[i - 1], means[i], means[i + 1]];
+    if (a === undefined || m === undefined || c === undefined) continue;
+    const level = (a + m + c) / 3;
+    if (!(level > 0)) continue;
+    residuals.push(Math.abs(m - (a + c) / 2) / level);
+  }
+  if (residuals.length < MIN_NOISE_WINDOWS) return undefined;
+  return 1.4826 * median(residuals) * Math.sqrt(2 / 1.5);
+}
+
+function scopeDrop(
+  prev: { readonly points: readonly (readonly [number, number])[]; readonly dropOpen: boolean },
+  latest: ReadonlyMap<number, number>,
+  input: { readonly windowEndMs: number; readonly settings: RegressionSettings },
+): ScopeDrop {
+  const o = input.settings;
+  const points = new Map<number, number>(prev.points.map(([t, v]) => [t, v]));
+  for (const [t, v] of latest) points.set(t, v);
+  const sorted = [...points.entries()].sort(([a], [b]) => a - b);
+  // Points are minute starts; the last minute of the window starts one minute before its end.
+  const endMs = input.windowEndMs - MINUTE_MS;
+  const raw = relativeDrop(
+    sorted.map(([t, v]) => ({ t, v })),
+    (t) => points.get(t - DAY_MS),
+    endMs,
+    { windowMs: o.fleetDropWindowMs, dropFraction: o.fleetDropThreshold, cadenceMs: MINUTE_MS },
+  );
+  const noise = raw?.fired
+    ? fleetDropNoise(sorted, endMs - o.fleetDropWindowMs, o.fleetDropWindowMs)
+    : undefined;
+  const result =
+    raw === undefined
+      ? undefined
+      : {
+          ...raw,
+          fired: raw.fired && (noise === undefined || raw.drop >= FLEET_DROP_NOISE_SIGMAS * noise),
+          ...(noise === undefined ? {} : { noise }),
+        };
+  const dropOpen = result === undefined ? prev.dropOpen : result.fired;
+  return { points: sorted, dropOpen, ...(result ? { result } : {}) };
+}
+
+const SCOPE_SEPARATOR = '|';
+
+function parseScopeKey(key: string): { region: string; cluster: string } {
+  const at = key.indexOf(SCOPE_SEPARATOR);
+  return { region: key.slice(0, at), cluster: key.slice(at + 1) };
+}
+
+/** Utilisation per minute of each cluster, keyed `<region>|<cluster>` (fleetUtilisation per cluster). */
+export function clusterUtilisation(samples: readonly GpuSample[]): Map<string, Map<number, number>> {
+  const groups = new Map<string, GpuSample[]>();
+  for (const s of samples) {
+    const key = `${s.labels.region}${SCOPE_SEPARATOR}${s.labels.cluster}`;
+    const list = groups.get(key);
+    if (list) list.push(s);
+    else groups.set(key, [s]);
+  }
+  return new Map([...groups.entries()].map(([k, list]) => [k, fleetUtilisation(list)]));
+}
+
+function dropFinding(
+  result: FleetDropResult,
+  scope: { readonly region: string; readonly cluster: string } | undefined,
+  input: { readonly nowMs: number; readonly settings: RegressionSettings },
+): Finding {
+  const o = input.settings;
+  const minutes = Math.round(o.fleetDropWindowMs / MINUTE_MS);
+  const used = Math.max(1, Math.round(result.coverage * minutes));
+  const pct = roundTo(result.drop * 100, 1);
+  const where = scope === undefined ? 'Fleet' : `Cluster ${scope.cluster} (${scope.region})`;
+  const over =
+    scope === undefined
+      ? 'every reporting GPU'
+      : `every reporting GPU of cluster ${scope.cluster} in ${scope.region}`;
+  return {
+    schemaVersion: FINDING_SCHEMA_VERSION,
+    kind: FLEET_DROP_KIND,
+    severity: 'ticket',
+    cause: 'efficiency',
+    title: `${where} GPU utilisation ${pct} % below the same time yesterday`,
+    summary: `Mean SM activity over ${over} in the last ${minutes} min was ${pct} % below the same minutes 24 h earlier (threshold ${roundTo(o.fleetDropThreshold * 100, 1)} %${result.noise === undefined ? '' : `, and over ${FLEET_DROP_NOISE_SIGMAS} × the ${roundTo(result.noise * 100, 1)} % a quiet day varies`}). Look for a scheduler or quota change, a failed rollout, or capacity that left ${scope === undefined ? 'the fleet' : 'the cluster'}.`,
+    labels: scope === undefined ? {} : { cluster: scope.cluster, region: scope.region },
+    evidence: {
+      window: result.window,
+      values: {
+        drop: roundTo(result.drop, 4),
+        meanUtilisation: roundTo(result.actual / used, 4),
+        meanUtilisation24hEarlier: roundTo(result.expected / used, 4),
+        coverage: roundTo(result.coverage, 3),
+        threshold: o.fleetDropThreshold,
+        ...(result.noise === undefined ? {} : { noiseSigma: roundTo(result.noise, 4) }),
+      },
+      detail: `${scope === undefined ? 'fleet-wide' : `scope: cluster ${scope.cluster}, region ${scope.region}`}; utilisation = mean sm_active (gpu_util / 100 where sm_active is not collected) per minute; maintenance minutes excluded`,
+    },
+    runbook: `docs/runbooks/${FLEET_DROP_KIND}.md`,
+    detectedAt: input.nowMs,
   };
 }

@@ -13,6 +13,7 @@ import {
 } from './detection-state';
 import { assessEfficiency, type BusyRun, type EfficiencyReport } from './efficiency';
 import { detectHardware } from './hardware';
+import { scopeInterconnectToJobs } from './hardware/job-scope';
 import { expandActivity, historyNeededFrom, minuteFlag, recordMinutes } from './job-activity';
 import {
   type CheckpointCadence,
@@ -482,7 +483,8 @@ export function runDetectors(input: RunDetectorsInput): {
     (f) => !(f.kind === 'efficiency.idle_allocation' && idleJobs.has(f.labels.job)),
   );
   const findings = [
-    ...hw.findings,
+    // NVLink errors on the nodes of one distributed job: one job-scoped finding (issue 5).
+    ...scopeInterconnectToJobs(hw.findings, byJob),
     ...health.findings,
     ...slowdown.findings,
     ...effFindings,

@@ -238,8 +238,39 @@ export function applyVerdict(incident: Incident, verdict: Verdict, nowMs: number
   if (next.status === 'open' && !hasNotified(next, 'open') && (next.notBeforeMs ?? 0) <= nowMs) {
     next = queueNotification(next, 'open', nowMs);
   }
-  return next;
+  return escalate(next, nowMs, actor);
 }
+
+/**
+ * An incident already notified whose severity ROSE above what the last message said (a ticket
+ * that later findings made a page) notifies at once on the new severity's topic: waiting for the
+ * hourly re-notification would leave a page sitting in the ticket queue. A drop (a seasonal
+ * relaxation, or findings getting milder) says nothing: nobody needs waking up for good news.
+ */
+export function escalate(incident: Incident, nowMs: number, actor = ROUTER): Incident {
+  if (incident.status !== 'open' && incident.status !== 'acknowledged') return incident;
+  if (incident.suppression !== undefined) return incident;
+  const last = lastAudible(incident);
+  if (last === undefined || severityRank(incident.severity) >= severityRank(last.severity)) return incident;
+  return addHistory(queueNotification(incident, 'escalated', nowMs), {
+    at: nowMs,
+    action: 'escalated',
+    actor,
+    detail: `${last.severity} to ${incident.severity}`,
+  });
+}
+
+/** The newest open/renotify/escalated notification (owed or sent): what people were last told. */
+export function lastAudible(incident: Incident): Incident['notifications'][number] | undefined {
+  return incident.notifications.filter((n) => n.event !== 'resolved').at(-1);
+}
+
+/** 0 page, 1 ticket, 2 info: lower is more severe. */
+export function severityRank(s: Severity): number {
+  return SEVERITY_ORDER.indexOf(s);
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['page', 'ticket', 'info'];
 
 export function hasNotified(incident: Incident, event: NotificationEvent): boolean {
   return incident.notifications.some((n) => n.event === event);
@@ -329,8 +360,7 @@ function refresh(incident: Incident, f: Finding): Incident {
 }
 
 function rankUp(a: Severity, b: Severity): Severity {
-  const order: Severity[] = ['page', 'ticket', 'info'];
-  return order.indexOf(a) <= order.indexOf(b) ? a : b;
+  return severityRank(a) <= severityRank(b) ? a : b;
 }
 
 /** The group wait of a kind: its lifecycle rule's override, else config.groupWaitSeconds. */

@@ -76,7 +76,9 @@ function headLines(incident: Incident, event: NotificationEvent, nowMs: number):
       ? `RESOLVED: ${incident.title}`
       : event === 'renotify'
         ? `STILL OPEN: ${incident.title}`
-        : incident.title,
+        : event === 'escalated'
+          ? `ESCALATED from ${escalatedFrom(incident) ?? 'a lower severity'} to ${incident.severity}: ${incident.title}`
+          : incident.title,
     '',
     `What: ${incident.kind} (${incident.severity}${incident.severity !== incident.originalSeverity ? `, relaxed from ${incident.originalSeverity}` : ''})`,
     `Where: ${where(incident)}`,
@@ -109,9 +111,11 @@ function where(incident: Incident): string {
 export function subjectOf(incident: Incident, event: NotificationEvent): string {
   const prefix =
     event === 'resolved' ? 'RESOLVED' : event === 'renotify' ? `STILL ${sev(incident)}` : sev(incident);
+  const from = event === 'escalated' ? escalatedFrom(incident) : undefined;
+  const escalation = event === 'escalated' ? `escalated${from ? ` from ${from}` : ''}: ` : '';
   const place =
     incident.labels.node ?? incident.labels.job ?? incident.labels.endpoint ?? incident.labels.cluster;
-  const raw = `[${prefix}] ${incident.title}${place !== undefined && !incident.title.includes(place) ? ` (${place})` : ''}`;
+  const raw = `[${prefix}] ${escalation}${incident.title}${place !== undefined && !incident.title.includes(place) ? ` (${place})` : ''}`;
   const ascii = raw
     .normalize('NFKD')
     .replace(/[^\x20-\x7e]/g, '')
@@ -121,6 +125,28 @@ export function subjectOf(incident: Incident, event: NotificationEvent): string 
 }
 
 const sev = (i: Incident) => i.severity.toUpperCase();
+
+/**
+ * The severity an escalation rose from: what the audible notification before the newest
+ * 'escalated' one (of the incident's current severity) said. undefined when the record is gone
+ * (bounded history).
+ */
+export function escalatedFrom(incident: Incident): string | undefined {
+  const ns = incident.notifications;
+  let idx = -1;
+  for (let i = ns.length - 1; i >= 0; i--) {
+    const n = ns[i];
+    if (n?.event === 'escalated' && n.severity === incident.severity) {
+      idx = i;
+      break;
+    }
+  }
+  for (let i = idx - 1; i >= 0; i--) {
+    const n = ns[i];
+    if (n !== undefined && n.event !== 'resolved') return n.severity;
+  }
+  return undefined;
+}
 
 const RUNBOOKS_DIR = 'docs/runbooks/';
 
