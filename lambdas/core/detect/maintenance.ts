@@ -1,4 +1,5 @@
 import { expandWindows, type LabelMatcher, type MaintenanceWindow } from '../../contracts/calendar';
+import { valueMatches } from '../incidents/alert';
 import type { GpuLabels, GpuSample } from '../model';
 
 /**
@@ -37,17 +38,7 @@ export function maintenancePeriods(
 }
 
 function matches(m: LabelMatcher, labels: GpuLabels): boolean {
-  const value = (labels as unknown as Record<string, string | undefined>)[m.label] ?? '';
-  switch (m.op) {
-    case '=':
-      return value === m.value;
-    case '!=':
-      return value !== m.value;
-    case '=~':
-      return new RegExp(`^(?:${m.value})$`).test(value);
-    case '!~':
-      return !new RegExp(`^(?:${m.value})$`).test(value);
-  }
+  return valueMatches(m, (labels as unknown as Record<string, string | undefined>)[m.label] ?? '');
 }
 
 export function inMaintenance(s: GpuSample, periods: readonly MaintenancePeriod[]): boolean {

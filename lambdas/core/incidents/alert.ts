@@ -36,7 +36,11 @@ function anchored(pattern: string): RegExp {
 }
 
 export function matcherMatches(m: LabelMatcher, alert: Alert): boolean {
-  const v = labelValue(alert, m.label);
+  return valueMatches(m, labelValue(alert, m.label));
+}
+
+/** Whether one matcher accepts a label value (missing labels are ""), regexes fully anchored. */
+export function valueMatches(m: LabelMatcher, v: string): boolean {
   switch (m.op) {
     case '=':
       return v === m.value;

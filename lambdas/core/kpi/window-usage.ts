@@ -4,6 +4,7 @@ import { classifyXid } from '../../contracts/xid';
 import { jobStateKey } from '../detect/detection-state';
 import { type JobPlacement, placementAttributor, trainingStartOf } from '../detect/jobs';
 import { maintenancePeriods } from '../detect/maintenance';
+import { valueMatches } from '../incidents/alert';
 import type { GpuSample, TrainingJobState } from '../model';
 import { MINUTE_MS } from '../time';
 import {
@@ -127,18 +128,7 @@ export function hardwareFaultsIn(s: GpuSample): number {
 const NODE_LABELS = new Set(['node', 'region', 'cluster', 'team']);
 
 function matches(m: LabelMatcher, labels: Readonly<Record<string, string | undefined>>): boolean {
-  if (!NODE_LABELS.has(m.label)) return false;
-  const value = labels[m.label] ?? '';
-  switch (m.op) {
-    case '=':
-      return value === m.value;
-    case '!=':
-      return value !== m.value;
-    case '=~':
-      return new RegExp(`^(?:${m.value})$`).test(value);
-    case '!~':
-      return !new RegExp(`^(?:${m.value})$`).test(value);
-  }
+  return NODE_LABELS.has(m.label) && valueMatches(m, labels[m.label] ?? '');
 }
 
 interface NodeAcc {
