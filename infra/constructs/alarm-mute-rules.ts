@@ -1,7 +1,12 @@
 import { Annotations, Duration, TimeZone, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { LabelMatcher, MaintenanceWindow, MatcherLabel } from '../../lambdas/contracts/calendar';
+import {
+  type LabelMatcher,
+  type MaintenanceWindow,
+  type MatcherLabel,
+  valueMatches,
+} from '../../lambdas/contracts/calendar';
 import {
   MAX_ALARMS_PER_MUTE_RULE,
   MuteScheduleError,
@@ -43,26 +48,12 @@ export interface MuteTarget {
   readonly labels: Readonly<Partial<Record<MatcherLabel, string>>>;
 }
 
-/** Router semantics (core/incidents/alert.ts): anchored regexes, a missing label reads as "". */
+/** Router semantics (contracts/calendar.ts valueMatches): anchored regexes, a missing label reads as "". */
 export function scopeCovers(
   scope: readonly LabelMatcher[],
   labels: Readonly<Partial<Record<MatcherLabel, string>>>,
 ): boolean {
-  return scope.every((m) => {
-    const v = labels[m.label] ?? '';
-    switch (m.op) {
-      case '=':
-        return v === m.value;
-      case '!=':
-        return v !== m.value;
-      case '=~':
-        return new RegExp(`^(?:${m.value})$`).test(v);
-      case '!~':
-        return !new RegExp(`^(?:${m.value})$`).test(v);
-      default:
-        return false;
-    }
-  });
+  return scope.every((m) => valueMatches(m, labels[m.label] ?? ''));
 }
 
 /** Splits a list into chunks of at most `size`. */

@@ -75,6 +75,33 @@ export const labelMatcherSchema = z
   });
 export type LabelMatcher = z.output<typeof labelMatcherSchema>;
 
+// One meaning of a matcher for the router, detection's maintenance filter, KPI capacity and
+// the deploy-time mute rules (infra): a missing label reads as "", regexes are fully anchored.
+const regexCache = new Map<string, RegExp>();
+
+function anchored(pattern: string): RegExp {
+  let re = regexCache.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(`^(?:${pattern})$`);
+    regexCache.set(pattern, re);
+  }
+  return re;
+}
+
+/** Whether one matcher accepts a label value (missing labels are ""), regexes fully anchored. */
+export function valueMatches(m: LabelMatcher, v: string): boolean {
+  switch (m.op) {
+    case '=':
+      return v === m.value;
+    case '!=':
+      return v !== m.value;
+    case '=~':
+      return anchored(m.value).test(v);
+    case '!~':
+      return !anchored(m.value).test(v);
+  }
+}
+
 export const silenceSchema = z
   .strictObject({
     id: z.string().min(1).max(128),

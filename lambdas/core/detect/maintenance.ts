@@ -1,5 +1,9 @@
-import { expandWindows, type LabelMatcher, type MaintenanceWindow } from '../../contracts/calendar';
-import { valueMatches } from '../incidents/alert';
+import {
+  expandWindows,
+  type LabelMatcher,
+  type MaintenanceWindow,
+  valueMatches,
+} from '../../contracts/calendar';
 import type { GpuLabels, GpuSample } from '../model';
 
 /**

@@ -1,4 +1,4 @@
-import type { LabelMatcher, MatcherLabel } from '../../contracts/calendar';
+import { type LabelMatcher, type MatcherLabel, valueMatches } from '../../contracts/calendar';
 import type { Cause, FindingLabels, Severity } from '../../contracts/finding';
 
 /** What the suppression stages judge: an incident-to-be, reduced to what matchers can see. */
@@ -24,33 +24,8 @@ export function labelValue(alert: Alert, label: MatcherLabel): string {
   }
 }
 
-const regexCache = new Map<string, RegExp>();
-
-function anchored(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (re === undefined) {
-    re = new RegExp(`^(?:${pattern})$`);
-    regexCache.set(pattern, re);
-  }
-  return re;
-}
-
 export function matcherMatches(m: LabelMatcher, alert: Alert): boolean {
   return valueMatches(m, labelValue(alert, m.label));
-}
-
-/** Whether one matcher accepts a label value (missing labels are ""), regexes fully anchored. */
-export function valueMatches(m: LabelMatcher, v: string): boolean {
-  switch (m.op) {
-    case '=':
-      return v === m.value;
-    case '!=':
-      return v !== m.value;
-    case '=~':
-      return anchored(m.value).test(v);
-    case '!~':
-      return !anchored(m.value).test(v);
-  }
 }
 
 /** Every matcher matches (an empty list matches everything: an unscoped window). */

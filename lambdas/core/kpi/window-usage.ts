@@ -1,10 +1,9 @@
-import type { LabelMatcher, MaintenanceWindow } from '../../contracts/calendar';
+import { type LabelMatcher, type MaintenanceWindow, valueMatches } from '../../contracts/calendar';
 import { gpuInstanceSpec } from '../../contracts/gpu-catalogue';
 import { classifyXid } from '../../contracts/xid';
 import { jobStateKey } from '../detect/detection-state';
 import { type JobPlacement, placementAttributor, trainingStartOf } from '../detect/jobs';
 import { maintenancePeriods } from '../detect/maintenance';
-import { valueMatches } from '../incidents/alert';
 import type { GpuSample, TrainingJobState } from '../model';
 import { MINUTE_MS } from '../time';
 import {
