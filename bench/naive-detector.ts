@@ -1,7 +1,7 @@
 import type { Cause, Severity } from '../lambdas/contracts/finding';
 import { gpuInstanceSpec } from '../lambdas/contracts/gpu-catalogue';
-import type { GpuSample, TrainingJobState } from '../lambdas/core/model';
 import type { ScoredIncident, ScoredNotification } from '../lambdas/sim/score';
+import type { SimulationWindow } from '../lambdas/wiring/simulation';
 
 /**
  * The baseline of the alert-quality benchmark: what a team stitching DCGM + Prometheus +
@@ -68,14 +68,10 @@ const RULE_CAUSE: Record<NaiveRule, Cause> = {
 };
 
 /** One collection window, as runSimulation's observers receive it (the fields the rules read). */
-export interface NaiveWindow {
-  readonly nowMs: number;
-  readonly windowStartMs: number;
-  readonly windowEndMs: number;
-  readonly samples: readonly GpuSample[];
-  readonly jobs: readonly TrainingJobState[];
-  readonly jobOnGpu: (node: string, gpu: string, minuteMs: number) => string | undefined;
-}
+export type NaiveWindow = Pick<
+  SimulationWindow,
+  'nowMs' | 'windowStartMs' | 'windowEndMs' | 'samples' | 'jobs' | 'jobOnGpu'
+>;
 
 export interface NaiveNotification {
   /** Virtual delivery time: the end of the collection run that saw the condition. */

@@ -153,15 +153,7 @@ function gpuOnly(
       },
       efficiency: { window: input.window, jobs: [], teams: [] },
       cohorts: [],
-      ...(fleet.result
-        ? {
-            fleetDrop: {
-              drop: fleet.result.drop,
-              coverage: fleet.result.coverage,
-              fired: fleet.result.fired,
-            },
-          }
-        : {}),
+      ...fleetDropReport(fleet.result),
       folded: { outcomes: 0, latencies: 0 },
       jobsWithHistory: 0,
       samplesInMaintenance: trainingSamples(input).excluded,
@@ -529,18 +521,17 @@ export function runDetectors(input: RunDetectorsInput): {
       },
       efficiency: eff.report,
       cohorts: regressions.scores,
-      ...(fleet.result
-        ? {
-            fleetDrop: {
-              drop: fleet.result.drop,
-              coverage: fleet.result.coverage,
-              fired: fleet.result.fired,
-            },
-          }
-        : {}),
+      ...fleetDropReport(fleet.result),
       folded: { outcomes: outcomes.folded, latencies: latencies.folded },
       jobsWithHistory,
       samplesInMaintenance: training.excluded,
     },
   };
+}
+
+/** The fleet drop's part of the run report (absent when the drop test had nothing to judge). */
+function fleetDropReport(
+  result: { readonly drop: number; readonly coverage: number; readonly fired: boolean } | undefined,
+) {
+  return result ? { fleetDrop: { drop: result.drop, coverage: result.coverage, fired: result.fired } } : {};
 }
