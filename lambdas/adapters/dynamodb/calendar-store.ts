@@ -3,7 +3,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -19,6 +18,7 @@ import type { CalendarStore, ChangeLog } from '../../core/ports';
 import { DAY_MS } from '../../core/time';
 import { isConditionalCheckFailed } from './conditions';
 import { INCIDENT_ITEM } from './incident-store';
+import { queryPages } from './query-pages';
 
 /**
  * CalendarStore on the incidents table: silences and run-time maintenance windows are items next
@@ -179,28 +179,21 @@ export class DynamoDbCalendarStore implements CalendarStore {
   /** Every item of a calendar partition (all pages), optionally only those ending after `afterMs`. */
   private async query(partition: string, afterMs?: number): Promise<CalendarItem[]> {
     const out: CalendarItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INCIDENT_ITEM.statusIndex,
-          KeyConditionExpression:
-            afterMs === undefined ? '#status = :partition' : '#status = :partition AND #end > :after',
-          ExpressionAttributeNames: {
-            '#status': INCIDENT_ITEM.status,
-            ...(afterMs === undefined ? {} : { '#end': INCIDENT_ITEM.lastSeenMs }),
-          },
-          ExpressionAttributeValues: {
-            ':partition': partition,
-            ...(afterMs === undefined ? {} : { ':after': afterMs }),
-          },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      out.push(...((res.Items ?? []) as CalendarItem[]));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const items of queryPages<CalendarItem>(this.doc, {
+      TableName: this.tableName,
+      IndexName: INCIDENT_ITEM.statusIndex,
+      KeyConditionExpression:
+        afterMs === undefined ? '#status = :partition' : '#status = :partition AND #end > :after',
+      ExpressionAttributeNames: {
+        '#status': INCIDENT_ITEM.status,
+        ...(afterMs === undefined ? {} : { '#end': INCIDENT_ITEM.lastSeenMs }),
+      },
+      ExpressionAttributeValues: {
+        ':partition': partition,
+        ...(afterMs === undefined ? {} : { ':after': afterMs }),
+      },
+    }))
+      out.push(...items);
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }
@@ -242,22 +235,14 @@ export class DynamoDbChangeLog implements ChangeLog {
 
   async changesSince(sinceMs: number): Promise<KnownChange[]> {
     const out: KnownChange[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INCIDENT_ITEM.statusIndex,
-          KeyConditionExpression: '#status = :partition AND #at >= :since',
-          ExpressionAttributeNames: { '#status': INCIDENT_ITEM.status, '#at': INCIDENT_ITEM.lastSeenMs },
-          ExpressionAttributeValues: { ':partition': CALENDAR_ITEM.changePartition, ':since': sinceMs },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of (res.Items ?? []) as CalendarItem[])
-        out.push(parseBody(item, knownChangeSchema, 'known change'));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const items of queryPages<CalendarItem>(this.doc, {
+      TableName: this.tableName,
+      IndexName: INCIDENT_ITEM.statusIndex,
+      KeyConditionExpression: '#status = :partition AND #at >= :since',
+      ExpressionAttributeNames: { '#status': INCIDENT_ITEM.status, '#at': INCIDENT_ITEM.lastSeenMs },
+      ExpressionAttributeValues: { ':partition': CALENDAR_ITEM.changePartition, ':since': sinceMs },
+    }))
+      for (const item of items) out.push(parseBody(item, knownChangeSchema, 'known change'));
     return out;
   }
 }

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   INCIDENT_STATUSES,
   type Incident,
@@ -8,6 +8,7 @@ import {
 import type { IncidentStore } from '../../core/ports';
 import { DAY_MS } from '../../core/time';
 import { CONDITION_NAMES, isConditionalCheckFailed, namesUsedIn, storedVersionIs } from './conditions';
+import { queryPages } from './query-pages';
 
 /**
  * IncidentStore on the incidents table (infra/constructs/incidents-table.ts): one item per
@@ -181,20 +182,15 @@ export class DynamoDbIncidentStore implements IncidentStore {
     extra?: { filter: string; names: Record<string, string>; values: Record<string, unknown> },
   ): Promise<Incident[]> {
     const out: Incident[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INCIDENT_ITEM.statusIndex,
-          KeyConditionExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': INCIDENT_ITEM.status, ...(extra?.names ?? {}) },
-          ExpressionAttributeValues: { ':status': status, ...(extra?.values ?? {}) },
-          ...(extra ? { FilterExpression: extra.filter } : {}),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const raw of (res.Items ?? []) as IncidentItem[]) {
+    for await (const items of queryPages<IncidentItem>(this.doc, {
+      TableName: this.tableName,
+      IndexName: INCIDENT_ITEM.statusIndex,
+      KeyConditionExpression: '#status = :status',
+      ExpressionAttributeNames: { '#status': INCIDENT_ITEM.status, ...(extra?.names ?? {}) },
+      ExpressionAttributeValues: { ':status': status, ...(extra?.values ?? {}) },
+      ...(extra ? { FilterExpression: extra.filter } : {}),
+    })) {
+      for (const raw of items) {
         const parsed = parseItem(raw);
         if ('incident' in parsed) {
           out.push(parsed.incident);
@@ -207,8 +203,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
         }
         this.options.onInvalidItem(raw.id, parsed.problems);
       }
-      startKey = res.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return out;
   }
 }
