@@ -57,6 +57,18 @@ export class DetectionState extends Construct {
   }
 
   /**
+   * Objects under `prefix` expire `days` after they were written (records that are appended, like
+   * the KPI usage records; the state objects themselves are rewritten in place and never expire).
+   */
+  expireUnder(prefix: string, days: number): void {
+    this.bucket.addLifecycleRule({
+      id: `expire-${prefix.replace(/[^a-z0-9]+/gi, '-')}`,
+      prefix,
+      expiration: Duration.days(days),
+    });
+  }
+
+  /**
    * Read and write the state objects under the prefix: GetObject/PutObject on `<prefix>*`,
    * ListBucket restricted to that prefix (so a missing key is a 404, not a 403), and the key's
    * Decrypt/GenerateDataKey (named actions, no wildcards).

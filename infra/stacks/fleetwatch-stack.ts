@@ -20,7 +20,12 @@ import { IncidentRouter } from '../constructs/incident-router';
 import { IncidentsTable } from '../constructs/incidents-table';
 import { InvocationSchedules } from '../constructs/invocation-schedules';
 import { JobEventIngress } from '../constructs/job-event-ingress';
-import { grantWriteUsageRecords, KpiFunction, withNorthStarAlarm } from '../constructs/kpi-function';
+import {
+  grantWriteUsageRecords,
+  KPI_USAGE_PREFIX,
+  KpiFunction,
+  withNorthStarAlarm,
+} from '../constructs/kpi-function';
 import { NotificationTopics } from '../constructs/notification-topics';
 import { PipelineAlarms, type WatchedResources } from '../constructs/pipeline-alarms';
 import { Remediation } from '../constructs/remediation';
@@ -239,6 +244,7 @@ export class FleetWatchStack extends Stack {
 
     // KPIs (issue 6): the detection run records usage per window; compute-kpis reads it hourly.
     grantWriteUsageRecords(this.collectGpuMetrics, this.detectionState.bucket, key);
+    this.detectionState.expireUnder(KPI_USAGE_PREFIX, config.retention.kpiUsageDays);
     this.kpis = new KpiFunction(this, 'Kpis', {
       bucket: this.detectionState.bucket,
       stores: this.stores,

@@ -175,8 +175,14 @@ export const configSchema = z
             3653,
           ])
           .default(30),
+        /**
+         * Days the per-window KPI usage records (kpi/usage/ in the detection state bucket) are kept.
+         * compute-kpis reads the last 24 h; the rest is for recomputing a month's KPIs or auditing
+         * them (ADR 0010).
+         */
+        kpiUsageDays: z.int().min(2).max(3_650).default(35),
       })
-      .default({ logDays: 30 }),
+      .default({ logDays: 30, kpiUsageDays: 35 }),
     anomalyAlarms: z.array(anomalyAlarmSchema).max(200).default([]),
     maintenance: z.array(maintenanceWindowSchema).default([]),
     /** Incident router: flapping, grouping, re-notify, silences, seasonal, inhibition, remediation; see incidents-config.ts. */

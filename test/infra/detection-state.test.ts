@@ -68,6 +68,33 @@ describe('detection state bucket', () => {
       },
     });
   });
+
+  it('expires the KPI usage records after retention.kpiUsageDays, and never the state objects', () => {
+    const rulesOf = (t: typeof json) => {
+      const id = Object.entries(t.Resources).find(
+        ([k, r]) => r.Type === 'AWS::S3::Bucket' && k.startsWith('DetectionStateBucket'),
+      )?.[0];
+      return (
+        (id && t.Resources[id]?.Properties.LifecycleConfiguration) as { Rules: Record<string, unknown>[] }
+      ).Rules;
+    };
+    const rules = rulesOf(json);
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'kpi/usage/', ExpirationInDays: 35, Status: 'Enabled' }),
+    );
+    // Only the usage records expire: no rule without a prefix, none on detect/ or the KPI state.
+    const expiring = rules.filter((r) => r.ExpirationInDays !== undefined);
+    expect(expiring.map((r) => r.Prefix)).toEqual(['kpi/usage/']);
+    const shorter = synthFleetWatch(
+      exampleConfig((c) => {
+        c.retention = { ...(c.retention ?? {}), kpiUsageDays: 7 };
+      }),
+      { nag: false },
+    ).home.toJSON() as typeof json;
+    expect(rulesOf(shorter)).toContainEqual(
+      expect.objectContaining({ Prefix: 'kpi/usage/', ExpirationInDays: 7 }),
+    );
+  });
 });
 
 describe('jobs table indexes', () => {
