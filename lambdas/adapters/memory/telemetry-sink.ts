@@ -35,6 +35,12 @@ export class InMemoryTelemetrySink implements TelemetrySink {
   private readonly digestsOnly: boolean;
   /** 'digests' mode: per GPU (cluster|region|node|gpu), values hash by record time, in write order. */
   private readonly digests = new Map<string, Map<number, number>>();
+  /**
+   * The same per-GPU maps by labels object: the collector shares one labels object among the
+   * samples of a series, so the text key is built once per series instead of once per sample.
+   * Only adds a route to a map of `digests` (those are never removed), so the answer is the same.
+   */
+  private readonly digestsByLabels = new WeakMap<GpuSample['labels'], Map<number, number>>();
   private digestCount = 0;
   private newestGpuMs = Number.NEGATIVE_INFINITY;
   private newestJobMs = Number.NEGATIVE_INFINITY;
@@ -96,11 +102,15 @@ export class InMemoryTelemetrySink implements TelemetrySink {
 
   /** 'digests' mode: same rule over the values hash. */
   private keepDigest(s: GpuSample): boolean {
-    const gpuKey = `${s.labels.cluster}|${s.labels.region}|${s.labels.node}|${s.labels.gpu}`;
-    let perGpu = this.digests.get(gpuKey);
+    let perGpu = this.digestsByLabels.get(s.labels);
     if (perGpu === undefined) {
-      perGpu = new Map();
-      this.digests.set(gpuKey, perGpu);
+      const gpuKey = `${s.labels.cluster}|${s.labels.region}|${s.labels.node}|${s.labels.gpu}`;
+      perGpu = this.digests.get(gpuKey);
+      if (perGpu === undefined) {
+        perGpu = new Map();
+        this.digests.set(gpuKey, perGpu);
+      }
+      this.digestsByLabels.set(s.labels, perGpu);
     }
     const digest = valuesDigest(s.values);
     const existing = perGpu.get(s.time);

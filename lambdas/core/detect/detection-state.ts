@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DAY_MS, HOUR_MS } from '../time';
 import { emptyOutcomeAggregates, outcomeAggregatesSchema } from './cohorts';
 import { emptyHardwareState, hardwareStateSchema } from './hardware';
-import { jobActivitySchema } from './job-activity';
+import { type JobActivity, jobActivitySchema } from './job-activity';
 import { emptyLatencyAggregates, latencyAggregatesSchema } from './scheduling';
 import { seasonalBaselineStateSchema } from './seasonal-baseline';
 
@@ -135,6 +135,22 @@ export function jobStateKey(region: string, jobName: string): string {
   return JSON.stringify([region, jobName]);
 }
 
+const jobKeys = new WeakMap<object, string>();
+
+/**
+ * jobStateKey(job.region, job.jobName), remembered per frozen job object: the job store hands out
+ * the same deep-frozen states run after run, and detection keys every job of the last 6 h several
+ * times per run. A job object that is not frozen could change its name, so it is not remembered.
+ */
+export function jobStateKeyOf(job: { readonly region: string; readonly jobName: string }): string {
+  let key = jobKeys.get(job);
+  if (key === undefined) {
+    key = jobStateKey(job.region, job.jobName);
+    if (Object.isFrozen(job)) jobKeys.set(job, key);
+  }
+  return key;
+}
+
 export type StateResetReason = 'old-version' | 'invalid';
 
 export interface ParsedDetectionState {
@@ -157,6 +173,9 @@ export function parseDetectionState(value: unknown): ParsedDetectionState {
       },
     };
   }
+  const fast = parseWithKnownActivity(value);
+  if (fast !== undefined) return { state: fast };
+  // Invalid somewhere: the whole schema once more, so the issues (and their count) are its own.
   const parsed = detectionStateSchema.safeParse(value);
   if (parsed.success) return { state: parsed.data };
   const issues = parsed.error.issues
@@ -167,6 +186,86 @@ export function parseDetectionState(value: unknown): ParsedDetectionState {
     state: emptyDetectionState(),
     reset: { reason: 'invalid', detail: `${parsed.error.issues.length} problem(s): ${issues}` },
   };
+}
+
+/**
+ * Job activity entries that passed jobActivitySchema, deep-frozen: the parse of a state that
+ * carries one of these objects again returns it as is (a zod output parses to an equal object
+ * with the same key order, and a frozen one cannot have changed since). Most of a day's job
+ * entries belong to jobs that stopped training and are carried unchanged from run to run; a
+ * store that hands back what was written (the simulation's in-memory store) no longer re-checks
+ * tens of thousands of them per run. A store that deserialises (S3, DynamoDB) never hits.
+ */
+const checkedActivity = new WeakSet<object>();
+/** UTF-8 bytes of `"<key>":<entry JSON>` for frozen checked entries, with the key they were measured under. */
+const activityBytes = new WeakMap<object, { readonly key: string; readonly bytes: number }>();
+
+/** The state schema with the job entries left to parseWithKnownActivity. */
+const stateWithUncheckedJobsSchema = detectionStateSchema.extend({
+  jobs: z.record(z.string().min(1), z.unknown()),
+});
+
+/**
+ * detectionStateSchema.parse(value) when it succeeds (same values, same key order), with the job
+ * entries checked one by one and known ones reused; undefined when anything is invalid.
+ */
+function parseWithKnownActivity(value: unknown): DetectionState | undefined {
+  const outer = stateWithUncheckedJobsSchema.safeParse(value);
+  if (!outer.success) return undefined;
+  const jobs: DetectionState['jobs'] = {};
+  for (const key of Object.keys(outer.data.jobs)) {
+    const entry = outer.data.jobs[key];
+    let checked: JobActivity;
+    if (typeof entry === 'object' && entry !== null && checkedActivity.has(entry))
+      checked = entry as JobActivity;
+    else {
+      const r = jobActivitySchema.safeParse(entry);
+      if (!r.success) return undefined;
+      checked = freezeActivity(r.data);
+      checkedActivity.add(checked);
+    }
+    setEntry(jobs, key, checked);
+  }
+  return { ...outer.data, jobs };
+}
+
+function freezeActivity(a: JobActivity): JobActivity {
+  for (const run of a.runs) Object.freeze(run);
+  Object.freeze(a.runs);
+  return Object.freeze(a);
+}
+
+/** `out[key] = value`, also for the key "__proto__" (defined as data, as Object.fromEntries does). */
+function setEntry<T>(out: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+/**
+ * utf8(JSON.stringify(state)), the size the state store writes, without serialising the job
+ * entries that are carried unchanged (frozen checked ones: their size is remembered). `utf8`
+ * measures a string's UTF-8 bytes (the caller's platform: Buffer.byteLength on Node).
+ */
+export function detectionStateJsonBytes(state: DetectionState, utf8: (text: string) => number): number {
+  // The state with an empty job record (its "{}" are the record's braces), plus the entries:
+  // '"key":value' joined by ','. JSON leaves out keys whose value is undefined.
+  let bytes = utf8(JSON.stringify({ ...state, jobs: {} }));
+  let entries = 0;
+  for (const key of Object.keys(state.jobs)) {
+    const entry = state.jobs[key];
+    if (entry === undefined) continue;
+    const known = activityBytes.get(entry);
+    let size: number;
+    if (known !== undefined && known.key === key) size = known.bytes;
+    else {
+      size = utf8(JSON.stringify(key)) + 1 + utf8(JSON.stringify(entry));
+      if (checkedActivity.has(entry)) activityBytes.set(entry, { key, bytes: size });
+    }
+    bytes += size + (entries > 0 ? 1 : 0);
+    entries++;
+  }
+  return bytes;
 }
 
 export interface StateHorizons {
@@ -198,8 +297,6 @@ export function pruneDetectionState(
 ): DetectionState {
   const h = { ...DEFAULT_STATE_HORIZONS, ...horizons };
   const keepSince = (ms: number) => nowMs - ms;
-  const filterRecord = <T>(r: Readonly<Record<string, T>>, keep: (v: T, k: string) => boolean) =>
-    Object.fromEntries(Object.entries(r).filter(([k, v]) => keep(v, k)));
   return {
     ...state,
     hardware: {
@@ -229,6 +326,32 @@ export function pruneDetectionState(
       hours: filterRecord(state.latencies.hours, (_v, k) => Number(k) > keepSince(h.aggregateMs)),
     },
   };
+}
+
+/**
+ * A copy of a record, as `{ ...r }` makes it (same keys, same order) but quicker for the large
+ * job records (tens of thousands of keys, copied once per run).
+ */
+export function copyRecord<T>(r: Readonly<Record<string, T>>): Record<string, T> {
+  return filterRecord(r, () => true);
+}
+
+/**
+ * The entries of `r` that `keep` accepts, in the same order, as Object.fromEntries(Object.entries(r)
+ * .filter(...)) would build them, without the two arrays of [key, value] pairs per call: the job
+ * records hold every job of the last day (tens of thousands) and are pruned once per run.
+ */
+export function filterRecord<T>(
+  r: Readonly<Record<string, T>>,
+  keep: (v: T, k: string) => boolean,
+): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(r)) {
+    const v = r[k] as T;
+    if (!keep(v, k)) continue;
+    setEntry(out, k, v);
+  }
+  return out;
 }
 
 /** Fleet and per-cluster points older than `sinceMs` go; a cluster with no point left goes too. */

@@ -48,11 +48,19 @@ export function detectHardware(input: HardwareInput): { findings: Finding[]; sta
   const byGpu = new Map<string, GpuSample[]>();
   // Any series of a node, per-host ones ('all') included, proves that the node still reports.
   const reporting = new Map<string, number>();
+  // The collector hands out one labels object per series, shared by its samples: build the two
+  // JSON keys once per labels object, not twice per sample (this loop sees every sample).
+  const keysOf = new Map<GpuSample['labels'], { node: string; gpu: string | undefined }>();
   for (const s of input.samples) {
-    const n = nodeKey(s.labels);
+    let keys = keysOf.get(s.labels);
+    if (keys === undefined) {
+      keys = { node: nodeKey(s.labels), gpu: s.labels.gpu === 'all' ? undefined : gpuKey(s.labels) };
+      keysOf.set(s.labels, keys);
+    }
+    const n = keys.node;
     reporting.set(n, Math.max(reporting.get(n) ?? 0, s.time + MINUTE_MS));
-    if (s.labels.gpu === 'all') continue;
-    const k = gpuKey(s.labels);
+    if (keys.gpu === undefined) continue;
+    const k = keys.gpu;
     const list = byGpu.get(k);
     if (list) list.push(s);
     else byGpu.set(k, [s]);

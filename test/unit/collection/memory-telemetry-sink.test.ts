@@ -50,6 +50,26 @@ describe('InMemoryTelemetrySink', () => {
     expect(digests.gpu.size).toBe(0);
   });
 
+  it("'digests' mode: one GPU reached through shared and separate labels objects is one record set", async () => {
+    // The collector shares a labels object among a series' samples; another series of the same
+    // GPU has its own (equal) object. Both must land in the same per-GPU record set.
+    const shared = labels(0);
+    const other = labels(0);
+    const sink = new InMemoryTelemetrySink({ keep: 'digests' });
+    const at = (l: GpuLabels, minute: number, util: number): GpuSample => ({
+      time: T0 + minute * MIN,
+      labels: l,
+      values: { gpu_util: util },
+    });
+    expect((await sink.writeGpuSamples([at(shared, 0, 50), at(shared, 1, 51)])).rejected).toEqual([]);
+    const again = await sink.writeGpuSamples([at(other, 0, 50), at(other, 1, 99), at(shared, 2, 52)]);
+    expect(again.rejected.map((r) => r.index)).toEqual([1]);
+    expect(sink.gpuRecords).toBe(3);
+    // Another GPU through a fresh object is a different record set.
+    expect((await sink.writeGpuSamples([at(labels(1), 1, 99)])).rejected).toEqual([]);
+    expect(sink.gpuRecords).toBe(4);
+  });
+
   it("forgets records beyond the retention in 'digests' mode, so an old key is new again", async () => {
     const sink = new InMemoryTelemetrySink({ keep: 'digests', retainMs: 10 * MIN });
     await sink.writeGpuSamples([sample(0, 0, 50), sample(1, 0, 50)]);
