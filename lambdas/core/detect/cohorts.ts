@@ -3,6 +3,7 @@ import { FINDING_SCHEMA_VERSION, type Finding, type FindingLabels } from '../../
 import type { TrainingJobState } from '../model';
 import { roundTo } from '../numbers';
 import { DAY_MS, HOUR_MS } from '../time';
+import { type EarlyFailureResult, earlyFailureTest, oldestTrainingAgeMs } from './early-failures';
 import { definedOnly, listText } from './jobs';
 import { fisherGreaterP } from './proportions';
 
@@ -41,6 +42,18 @@ import { fisherGreaterP } from './proportions';
  * p ≤ crossSectionalAlpha, the rate at least minRateIncrease above the rest's, and minimum counts
  * (crossSectionalMinJobs and minFailures in the cohort, minJobs outside it). The finding is the
  * same kind with the outside counts as its reference, the p-value and `crossSectional: 1`.
+ *
+ * Just rolled out: early failures. A cohort value whose oldest job started training less than
+ * newCohortMs ago (a driver, image or framework version that just appeared) and has no baseline of
+ * its own is also judged on its jobs' first minutes of training (early-failures.ts): failures per
+ * minute at risk against the rest of the window's in the same first minutes, exact conditional
+ * test per workload class, p ≤ earlyAlpha with at least minFailures failures (and minJobs
+ * started outside the cohort to compare with). Running jobs count with the minutes they have
+ * trained, so three jobs crashing at CUDA init out of six started is judged now, not once five
+ * jobs have ended. It pages when the share of its jobs failing within those first minutes
+ * (Kaplan-Meier, running jobs censored at their age) reaches pageRate. Attribution is the same
+ * greedy pinning (smallest p-value first); a cohort the per-job tests reported is not reported
+ * twice (its finding carries the early evidence, and pages on it).
  *
  * Scale. At 35,000 jobs a day the 7-day baseline is a quarter of a million jobs, too many to read
  * every run. The baseline can instead come from OutcomeAggregates: per clock hour, outcome counts
@@ -96,6 +109,12 @@ export interface CohortOptions {
    * most jobs on it fail, an outage for its users however few jobs the window had. @default 0.5
    */
   readonly pageRate?: number;
+  /** A cohort value whose oldest started job trained less than this is new (early test). @default 2 h */
+  readonly newCohortMs?: number;
+  /** Early test: training minutes compared (from each job's training start). @default 30 min */
+  readonly earlyWindowMs?: number;
+  /** Early test: one-sided p-value to reach. @default 0.001 */
+  readonly earlyAlpha?: number;
 }
 
 export interface CohortFailureInput {
@@ -245,6 +264,9 @@ const DEFAULTS = {
   crossSectionalAlpha: 0.001,
   crossSectionalMinJobs: 5,
   pageRate: 0.5,
+  newCohortMs: 2 * HOUR_MS,
+  earlyWindowMs: 30 * 60_000,
+  earlyAlpha: 0.001,
 };
 
 export const COHORT_FAILURE_KIND = 'software.cohort_failure_spike';
@@ -319,11 +341,14 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
 
   const inWindow: TrainingJobState[] = [];
   const inBaseline: TrainingJobState[] = [];
+  const inWindowSet = new Set<TrainingJobState>();
   for (const job of input.jobs) {
     if (outcomeOf(job) === undefined) continue;
     const end = jobEndOf(job);
-    if (end > windowStart && end <= now) inWindow.push(job);
-    else if (!input.baseline && end > baselineStart && end <= windowStart) inBaseline.push(job);
+    if (end > windowStart && end <= now) {
+      inWindow.push(job);
+      inWindowSet.add(job);
+    } else if (!input.baseline && end > baselineStart && end <= windowStart) inBaseline.push(job);
   }
   const base = input.baseline
     ? outcomeBaseline(input.baseline, baselineStart)
@@ -388,9 +413,30 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
       : spikes(inside, c.baselineRate, c.baseline);
   };
 
+  // Early-failure test of new cohort values (see the header): the started jobs of the window.
+  const started = input.jobs.filter((j) => {
+    if (j.trainingStartTime === undefined) return false;
+    if (outcomeOf(j) !== undefined) return inWindowSet.has(j);
+    return j.status === 'InProgress' || j.status === 'Stopping';
+  });
+  const startedOf = (c: Cohort) => started.filter((j) => cohortValue(j, c.dim) === c.value);
+  const isNew = (c: Cohort) =>
+    (crossSectional || c.fleetBaseline) && oldestTrainingAgeMs(startedOf(c), now) <= o.newCohortMs;
+  const early = (c: Cohort, excluded: ReadonlySet<TrainingJobState>): EarlyFailureResult => {
+    const members = new Set(startedOf(c));
+    return earlyFailureTest(
+      [...members].filter((j) => !excluded.has(j)),
+      started.filter((j) => !members.has(j) && !excluded.has(j)),
+      now,
+      o.earlyWindowMs,
+    );
+  };
+  const fires = (r: EarlyFailureResult) =>
+    r.failed >= o.minFailures && r.restStarted >= o.minJobs && r.pValue <= o.earlyAlpha;
   let unplaced = cohorts.filter((c) => judge(c, new Set()));
   const explained = new Set<TrainingJobState>();
   const findings: Finding[] = [];
+  const reported = new Set<Cohort>();
 
   while (unplaced.length > 0) {
     const scored = unplaced.map((c) => {
@@ -425,11 +471,14 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
           baselineRate: primary.outside.failed / Math.max(1, primary.outside.n),
         }
       : primary.c;
+    // A new cohort the per-job test caught may already be known to fail early at a page-worthy rate.
+    const earlyResult = isNew(primary.c) ? early(primary.c, explained) : undefined;
     findings.push(
       toFinding(reference, primary.inside, primary.outside, primary.lift, related, o, {
         now,
         windowStart,
         baselineMs,
+        ...(earlyResult && fires(earlyResult) ? { early: earlyResult } : {}),
         ...(crossSectional
           ? {
               pValue: fisherGreaterP(
@@ -443,7 +492,51 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
       }),
     );
     for (const j of primaryJobs) explained.add(j);
+    reported.add(primary.c);
+    for (const r of related) reported.add(r);
     unplaced = still;
+  }
+
+  // Early failures of just-rolled-out cohort values (see the header).
+  let candidates = cohorts
+    .filter((c) => !reported.has(c) && isNew(c))
+    .map((c) => ({ c, r: early(c, explained) }))
+    .filter((x) => fires(x.r));
+  while (candidates.length > 0) {
+    candidates.sort((a, b) => a.r.pValue - b.r.pValue || a.c.dimIndex - b.c.dimIndex);
+    const primary = candidates[0];
+    if (!primary) break;
+    const primaryJobs = new Set([...primary.c.window, ...startedOf(primary.c)]);
+    const without = new Set([...explained, ...primaryJobs]);
+    const related: Cohort[] = [];
+    const still: typeof candidates = [];
+    for (const x of candidates.slice(1)) {
+      const r = early(x.c, without);
+      if (fires(r)) still.push({ c: x.c, r });
+      else related.push(x.c);
+    }
+    const members = new Set(primary.c.window);
+    const inside = count(primary.c.window.filter((j) => !explained.has(j)));
+    const outside = count(inWindow.filter((j) => !members.has(j) && !explained.has(j)));
+    const lift = (inside.failed + 0.5) / (inside.n + 1) / ((outside.failed + 0.5) / (outside.n + 1));
+    // The per-job part of the evidence: against the rest of the window when cold (as above).
+    const reference: Cohort = crossSectional
+      ? { ...primary.c, baseline: outside, baselineRate: outside.failed / Math.max(1, outside.n) }
+      : primary.c;
+    findings.push(
+      toFinding(reference, inside, outside, lift, related, o, {
+        now,
+        windowStart,
+        baselineMs,
+        ...(crossSectional
+          ? { pValue: fisherGreaterP(inside.failed, inside.n, outside.failed, outside.n) }
+          : {}),
+        early: primary.r,
+        earlyOnly: true,
+      }),
+    );
+    for (const j of primaryJobs) explained.add(j);
+    candidates = still;
   }
   return { findings };
 }
@@ -478,12 +571,26 @@ function toFinding(
   lift: number,
   related: readonly Cohort[],
   o: typeof DEFAULTS,
-  t: { now: number; windowStart: number; baselineMs: number; pValue?: number },
+  t: {
+    now: number;
+    windowStart: number;
+    baselineMs: number;
+    pValue?: number;
+    early?: EarlyFailureResult;
+    /** Only the early test fired (the per-job tests did not): the title says what did. */
+    earlyOnly?: boolean;
+  },
 ): Finding {
-  const rate = inside.failed / inside.n;
+  const rate = inside.failed / Math.max(1, inside.n);
   const excess = inside.failed - c.baselineRate * inside.n;
   const cross = t.pValue !== undefined;
-  const page = excess >= o.pageExcessFailures || (rate >= o.pageRate && inside.failed >= 2 * o.minFailures);
+  const early = t.early;
+  // Early path: the cohort's jobs fail within their first minutes at pageRate or more (Kaplan-Meier,
+  // running jobs censored at their age), on a significant early-failure test.
+  const page =
+    excess >= o.pageExcessFailures ||
+    (rate >= o.pageRate && inside.failed >= 2 * o.minFailures) ||
+    (early !== undefined && early.failedShare >= o.pageRate);
   const failedJobs = c.window.filter((j) => outcomeOf(j) === 'failed');
   const hardwareShare =
     failedJobs.filter((j) => o.hardwareReason.test(j.failureReason ?? '')).length /
@@ -510,12 +617,11 @@ function toFinding(
     kind: COHORT_FAILURE_KIND,
     severity: page ? 'page' : 'ticket',
     cause: hardware ? 'hardware' : 'software',
-    title:
-      `Failure rate spike in cohort ${cohort}: ${pct(rate)} vs ${cross ? 'rest of fleet' : 'baseline'} ${pct(c.baselineRate)} (${inside.failed}/${inside.n} jobs)`.slice(
-        0,
-        200,
-      ),
-    summary: `${inside.failed} of ${inside.n} jobs with ${cohort} failed in the last ${round((t.now - t.windowStart) / HOUR_MS, 1)} h, about ${Math.round(excess)} more than ${cross ? `the rest of the fleet's rate over the same window (${outside.failed}/${outside.n}, ${pct(c.baselineRate)}; one-sided Fisher exact p = ${t.pValue?.toPrecision(2)}; no trusted baseline yet)` : `the ${c.fleetBaseline ? 'fleet' : 'cohort'} baseline rate of ${pct(c.baselineRate)}`} predicts; jobs outside the cohort failed at ${pct(outside.failed / Math.max(1, outside.n))}.${related.length > 0 ? ` It also explains the spikes of ${listText(related.map((r) => `${r.dim.name}=${r.value}`))}.` : ''}`,
+    title: (early && t.earlyOnly
+      ? `Early failures in new cohort ${cohort}: ${early.failed} of ${early.started} started jobs failed in their first ${round(early.windowMs / 60_000, 1)} min of training`
+      : `Failure rate spike in cohort ${cohort}: ${pct(rate)} vs ${cross ? 'rest of fleet' : 'baseline'} ${pct(c.baselineRate)} (${inside.failed}/${inside.n} jobs)`
+    ).slice(0, 200),
+    summary: `${early ? `${cohort} is new (its first job started training less than ${round(o.newCohortMs / HOUR_MS, 1)} h ago) and its jobs fail early: ${early.failed} of the ${early.started} that started training failed within ${round(early.windowMs / 60_000, 1)} min, in ${early.exposureMinutes} training minutes at risk, against ${early.restFailed} failures in ${early.restExposureMinutes} such minutes for the rest of the fleet (exact conditional test by workload class, p = ${early.pValue.toPrecision(2)}). ` : ''}${inside.failed} of ${inside.n} jobs with ${cohort} failed in the last ${round((t.now - t.windowStart) / HOUR_MS, 1)} h, about ${Math.round(excess)} more than ${cross ? `the rest of the fleet's rate over the same window (${outside.failed}/${outside.n}, ${pct(c.baselineRate)}; one-sided Fisher exact p = ${t.pValue?.toPrecision(2)}; no trusted baseline yet)` : `the ${c.fleetBaseline ? 'fleet' : 'cohort'} baseline rate of ${pct(c.baselineRate)}`} predicts; jobs outside the cohort failed at ${pct(outside.failed / Math.max(1, outside.n))}.${related.length > 0 ? ` It also explains the spikes of ${listText(related.map((r) => `${r.dim.name}=${r.value}`))}.` : ''}`,
     labels,
     evidence: {
       window: { startMs: Math.max(0, t.windowStart), endMs: t.now },
@@ -530,9 +636,20 @@ function toFinding(
         outsideRate: round(outside.failed / Math.max(1, outside.n)),
         lift: round(lift, 2),
         ...(cross ? { crossSectional: 1, pValue: Number(t.pValue?.toPrecision(3)) } : {}),
+        ...(early
+          ? {
+              earlyFailed: early.failed,
+              earlyStarted: early.started,
+              earlyWindowMinutes: round(early.windowMs / 60_000, 1),
+              earlyExposureMinutes: early.exposureMinutes,
+              earlyRestFailed: early.restFailed,
+              earlyRestExposureMinutes: early.restExposureMinutes,
+              earlyPValue: Number(early.pValue.toPrecision(3)),
+            }
+          : {}),
       },
       detail:
-        `cohort dimension ${c.dim.name} (${c.dim.tag === undefined ? 'instanceType' : `tag ${c.dim.tag}`}) = ${c.value}; ${cross ? 'reference: the rest of the fleet in the same window (cross-sectional; the baseline is not warm yet)' : `baseline ${c.fleetBaseline ? 'fleet-wide (cohort new or too small)' : 'own cohort'} over ${round(t.baselineMs / DAY_MS, 1)} d`}; related: ${
+        `cohort dimension ${c.dim.name} (${c.dim.tag === undefined ? 'instanceType' : `tag ${c.dim.tag}`}) = ${c.value}; ${early ? 'judged on early failures per training minute (new cohort); ' : ''}${cross ? 'reference: the rest of the fleet in the same window (cross-sectional; the baseline is not warm yet)' : `baseline ${c.fleetBaseline ? 'fleet-wide (cohort new or too small)' : 'own cohort'} over ${round(t.baselineMs / DAY_MS, 1)} d`}; related: ${
           listText(
             related.map((r) => `${r.dim.name}=${r.value}`),
             20,

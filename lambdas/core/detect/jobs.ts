@@ -76,19 +76,51 @@ export interface CheckpointCadence {
   readonly intervalMs: number;
   /** When the prefix was last listed: staleness is judged as of then, never guessed beyond it. */
   readonly checkedAtMs: number;
+  /**
+   * The longest gap remembered, when at least REGULAR_MIN_GAPS were seen (checkpointLongestGap):
+   * a job known to be regular is judged against its own longest gap, not the generic 1.5 ×.
+   */
+  readonly longestGapMs?: number;
+}
+
+/** Gaps a job must have shown before its own cadence is trusted to tighten the deadline. */
+export const REGULAR_MIN_GAPS = 3;
+/** Lateness always allowed past the longest gap seen: at least 5 min, at least 20 % of the interval. */
+const REGULAR_SLACK_MS = 5 * MINUTE_MS;
+const REGULAR_SLACK_SHARE = 0.2;
+
+/**
+ * The longest of the remembered checkpoint gaps, once there are at least REGULAR_MIN_GAPS of
+ * them; undefined before (one or two gaps say nothing about how much a job's cadence varies).
+ */
+export function checkpointLongestGap(gapsMs: readonly number[] | undefined): number | undefined {
+  return gapsMs !== undefined && gapsMs.length >= REGULAR_MIN_GAPS ? Math.max(...gapsMs) : undefined;
 }
 
 /**
  * Stale threshold for a job that writes a checkpoint every `intervalMs`: half an interval late, at
  * least `slackMs` late (a checkpoint after a slow evaluation step is late, not missing).
+ *
+ * A job whose own cadence is known (`longestGapMs`: REGULAR_MIN_GAPS gaps or more) is judged
+ * against it instead, when that is earlier: overdue once the gap exceeds the longest one it has
+ * shown by max(5 min, 20 % of the interval). A job that writes every 26 min like clockwork is
+ * stale at 31 min, not at 39 (by when a 90-minute job may have finished without anyone noticing
+ * it lost its checkpoints); a job with an evaluation every few checkpoints showed the long gap
+ * among its last five, and its deadline stays past it.
  */
 export function checkpointStaleAfterMs(
   intervalMs: number,
   classStaleMs: number,
   factor = DEFAULTS.checkpointIntervalFactor,
   slackMs = DEFAULTS.checkpointSlackMs,
+  longestGapMs?: number,
 ): number {
-  return Math.min(classStaleMs, Math.max(factor * intervalMs, intervalMs + slackMs));
+  const generic = Math.max(factor * intervalMs, intervalMs + slackMs);
+  const own =
+    longestGapMs === undefined
+      ? generic
+      : Math.max(longestGapMs, intervalMs) + Math.max(REGULAR_SLACK_MS, REGULAR_SLACK_SHARE * intervalMs);
+  return Math.min(classStaleMs, generic, own);
 }
 
 const MIN = MINUTE_MS;
@@ -318,6 +350,15 @@ export interface CheckpointWork {
  */
 /** Quantile of a job's progress gaps taken as its full-speed pace (see workSinceCheckpoint). */
 const FULL_PACE_QUANTILE = 0.25;
+/**
+ * Gaps averaged into one pace reading. Progress datapoints land on whole minutes, so a job logging
+ * every 90 s shows gaps of 60, 120, 60, 120 s; the lower quartile of single gaps reads 60 s, a
+ * pace 1.5 × too fast, which stretched the checkpoint deadline by 1.5 × in work. The mean over 4
+ * consecutive gaps reads 90 s, and a real slow-down still shows as slower windows.
+ */
+const PACE_WINDOW_GAPS = 4;
+/** A pace window slower than this × the full pace means the job did not keep its pace. */
+const STEADY_PACE_FACTOR = 1.25;
 
 export function workSinceCheckpoint(
   timestamps: readonly number[],
@@ -327,22 +368,36 @@ export function workSinceCheckpoint(
   classStaleMs: number,
   factor = DEFAULTS.checkpointIntervalFactor,
   slackMs = DEFAULTS.checkpointSlackMs,
+  longestGapMs?: number,
 ): CheckpointWork | undefined {
-  const ts = [...timestamps].sort((a, b) => a - b);
-  const gaps: number[] = [];
-  for (let i = 1; i < ts.length; i++) {
-    const gap = (ts[i] as number) - (ts[i - 1] as number);
-    if (gap > 0) gaps.push(gap);
-  }
+  const ts = [...new Set(timestamps)].sort((a, b) => a - b);
   const first = ts[0];
-  if (gaps.length < 2 || first === undefined || first > sinceMs) return undefined;
-  const usualGap = quantile(gaps, FULL_PACE_QUANTILE);
+  if (ts.length < 3 || first === undefined || first > sinceMs) return undefined;
+  const k = Math.min(PACE_WINDOW_GAPS, ts.length - 1);
+  const paces: number[] = [];
+  for (let i = 0; i + k < ts.length; i++) paces.push(((ts[i + k] as number) - (ts[i] as number)) / k);
+  const usualGap = quantile(paces, FULL_PACE_QUANTILE);
   if (!(usualGap > 0)) return undefined;
-  const points = ts.filter((t) => t > sinceMs && t <= asOfMs).length;
+  // Progress reaches CloudWatch minutes late: the minutes after the last datapoint seen are
+  // counted at the job's recent pace (it is not stopped: the caller judges a stop by the clock),
+  // so the published delay does not read as missing work.
+  const seen = ts.filter((t) => t <= asOfMs);
+  const last = seen[seen.length - 1] as number;
+  const recentGap =
+    (last - (seen[Math.max(0, seen.length - 1 - k)] as number)) / Math.min(k, seen.length - 1);
+  const unpublished = recentGap > 0 && last > sinceMs ? (asOfMs - last) / recentGap : 0;
+  const points = seen.filter((t) => t > sinceMs).length + unpublished;
+  // The job's own longest gap describes it only while it kept its pace since the checkpoint: a
+  // slow-down (or its end) shifts when the next checkpoint falls, so then the generic margin holds.
+  let steady = true;
+  for (let i = 0; i + k < ts.length; i++)
+    if ((ts[i] as number) >= sinceMs && (paces[i] as number) > STEADY_PACE_FACTOR * usualGap) steady = false;
   return {
     points,
     usualPoints: intervalMs / usualGap,
-    staleAfterPoints: checkpointStaleAfterMs(intervalMs, classStaleMs, factor, slackMs) / usualGap,
+    staleAfterPoints:
+      checkpointStaleAfterMs(intervalMs, classStaleMs, factor, slackMs, steady ? longestGapMs : undefined) /
+      usualGap,
   };
 }
 
@@ -604,6 +659,7 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
             policy.checkpointStaleMs,
             o.checkpointIntervalFactor,
             o.checkpointSlackMs,
+            cadence.longestGapMs === undefined ? undefined : cadence.longestGapMs * slowdown,
           )
         : policy.checkpointStaleMs;
       const asOf = cadence ? Math.min(cadence.checkedAtMs, now) : now;
@@ -626,6 +682,7 @@ export function detectJobHealth(input: JobHealthInput): { findings: Finding[] } 
               policy.checkpointStaleMs,
               o.checkpointIntervalFactor,
               o.checkpointSlackMs,
+              cadence.longestGapMs,
             )
           : undefined;
       const isStale = work ? work.points > work.staleAfterPoints : ageMs > staleAfterMs;

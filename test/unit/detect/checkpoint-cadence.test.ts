@@ -6,7 +6,11 @@ import {
   emptyDetectionState,
   jobStateKey,
 } from '../../../lambdas/core/detect/detection-state';
-import { checkpointStaleAfterMs } from '../../../lambdas/core/detect/jobs';
+import {
+  checkpointLongestGap,
+  checkpointStaleAfterMs,
+  REGULAR_MIN_GAPS,
+} from '../../../lambdas/core/detect/jobs';
 import {
   checkpointChecksDue,
   checkpointGaps,
@@ -74,15 +78,16 @@ describe('checkpoint staleness against the job own interval', () => {
     expect(gaps.every((g) => g % (20 * MIN) === 0)).toBe(true);
   });
 
-  it('flags a stall once the next checkpoint is half an interval late, confirmed by a listing', () => {
-    // Last checkpoint at 01:00 after start; stale after max(1.5 × 20, 20 + 10) = 30 min: 01:30.
+  it('flags a stall of a regular job 5 min past its longest gap, confirmed by a listing', () => {
+    // Last checkpoint at 01:00 after start, after three gaps of 20 min: the job is regular, so it is
+    // stale after min(max(1.5 × 20, 20 + 10), 20 + 5) = 25 min: 01:25, listed at the next run.
     const lastCheckpoint = START + HOUR_MS;
     const { out } = simulate(lastCheckpoint, 30);
     const first = out.find((r) => stale(r.findings).length > 0);
     expect(first).toBeDefined();
     expect(first?.listed).toBe(true);
-    expect(first?.at).toBeGreaterThan(lastCheckpoint + 30 * MIN);
-    expect(first?.at).toBeLessThanOrEqual(lastCheckpoint + 35 * MIN);
+    expect(first?.at).toBeGreaterThan(lastCheckpoint + 25 * MIN);
+    expect(first?.at).toBeLessThanOrEqual(lastCheckpoint + 30 * MIN);
     const f = stale(first?.findings ?? [])[0];
     expect(f).toMatchObject({ cause: 'data-io', severity: 'ticket', labels: { job: 'ck-1' } });
     expect(f?.evidence.values?.intervalMinutes).toBe(20);
@@ -92,6 +97,29 @@ describe('checkpoint staleness against the job own interval', () => {
     expect(checkpointStaleAfterMs(20 * MIN, 3 * HOUR_MS)).toBe(30 * MIN);
     expect(checkpointStaleAfterMs(10 * MIN, 3 * HOUR_MS)).toBe(20 * MIN);
     expect(checkpointStaleAfterMs(4 * HOUR_MS, 3 * HOUR_MS)).toBe(3 * HOUR_MS);
+  });
+
+  it('threshold of a regular job: its longest gap + max(5 min, 20 %), never later than the generic one', () => {
+    const generic = (i: number) => checkpointStaleAfterMs(i, 3 * HOUR_MS);
+    const own = (i: number, longest: number) =>
+      checkpointStaleAfterMs(i, 3 * HOUR_MS, undefined, undefined, longest);
+    // Every 26 min like clockwork: 31.2 min (26 + 20 %), not 39.
+    expect(generic(26 * MIN)).toBe(39 * MIN);
+    expect(own(26 * MIN, 26 * MIN)).toBe(31.2 * MIN);
+    // Every 20 min: 25 (the 5-min floor beats 20 % = 4 min).
+    expect(own(20 * MIN, 20 * MIN)).toBe(25 * MIN);
+    // An evaluation every few checkpoints showed a 40-min gap: past it, capped by the generic 30.
+    expect(own(20 * MIN, 40 * MIN)).toBe(30 * MIN);
+    expect(own(20 * MIN, 22 * MIN)).toBe(27 * MIN);
+    // Never beyond the class bound.
+    expect(own(4 * HOUR_MS, 4 * HOUR_MS)).toBe(3 * HOUR_MS);
+  });
+
+  it('trusts a job as regular only after REGULAR_MIN_GAPS gaps', () => {
+    expect(checkpointLongestGap(undefined)).toBeUndefined();
+    expect(checkpointLongestGap([20 * MIN, 21 * MIN])).toBeUndefined();
+    expect(checkpointLongestGap([20 * MIN, 26 * MIN, 21 * MIN])).toBe(26 * MIN);
+    expect(REGULAR_MIN_GAPS).toBe(3);
   });
 
   it('gaps: the first after an empty listing counts from training start; none before a listing', () => {
