@@ -4,6 +4,7 @@ import type { Finding } from '../contracts/finding';
 import {
   DETECTION_STATE_KEY,
   type DetectionState,
+  detectionStateJsonBytes,
   jobStateKey,
   parseDetectionState,
   type StateResetReason,
@@ -16,7 +17,9 @@ import {
   type RunReport,
   runDetectors,
 } from '../core/detect/run-detectors';
+import type { InputIssue } from '../core/kpi/goodput';
 import { inventoryFromHardwareState } from '../core/kpi/inventory';
+import type { StepShares } from '../core/kpi/step-time';
 import { windowUsage } from '../core/kpi/window-usage';
 import type { GpuSample, TrainingJobState } from '../core/model';
 import type {
@@ -31,6 +34,7 @@ import type {
   UsageRecorder,
 } from '../core/ports';
 import { type Clock, DAY_MS } from '../core/time';
+import { progressNamesOf, readStepShares } from './step-breakdown';
 
 export { DETECTION_STATE_KEY } from '../core/detect/detection-state';
 
@@ -169,7 +173,10 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
     const queries: ProgressQuery[] = [...training, ...endedInWindow].map((j) => ({
       region: j.region,
       jobName: j.jobName,
-      metricNames: j.metricNames && j.metricNames.length > 0 ? j.metricNames : config.progressMetricNames,
+      metricNames:
+        j.metricNames && j.metricNames.length > 0
+          ? progressNamesOf(j.metricNames, config.stepTimeMetricNames)
+          : config.progressMetricNames,
     }));
     try {
       const got = await deps.progress.progressTimestamps(
@@ -256,7 +263,27 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
   });
 
   // 5b. Usage record for the KPIs (goodput). Never fails the run.
-  if (deps.usage) await recordUsage(deps, input, jobs, usageProgress, result.state, placement);
+  if (deps.usage) {
+    // Step-time breakdown of the window's jobs (data-io and network in goodput); optional input.
+    const stepIssues: InputIssue[] = [];
+    let stepShares: ReadonlyMap<string, StepShares> | undefined;
+    try {
+      stepShares = await readStepShares(
+        deps.progress,
+        [...training, ...endedInWindow],
+        config.stepTimeMetricNames,
+        { startMs: input.windowStartMs, endMs: Math.max(input.windowStartMs, input.windowEndMs) },
+        stepIssues,
+      );
+    } catch (err) {
+      inputFailed(
+        'step-times',
+        err,
+        'Could not read job step-time breakdowns; goodput keeps their waits under software',
+      );
+    }
+    await recordUsage(deps, input, jobs, usageProgress, result.state, placement, stepShares, stepIssues);
+  }
 
   // 6. Publish. Failures are counted per kind and logged; the run goes on.
   const bySeverity: Record<string, number> = {};
@@ -294,8 +321,7 @@ export async function detectWindow(deps: DetectWindowDeps, input: DetectWindowIn
   }
 
   // 7. Write the state once. A conflict means another run wrote meanwhile: keep theirs.
-  const body = JSON.stringify(result.state);
-  const stateBytes = Buffer.byteLength(body, 'utf8');
+  const stateBytes = detectionStateJsonBytes(result.state, (text) => Buffer.byteLength(text, 'utf8'));
   let stateWritten = false;
   let stateConflict = false;
   if (stateReadable) {
@@ -361,6 +387,8 @@ async function recordUsage(
   progress: ReadonlyMap<string, readonly number[]>,
   state: DetectionState,
   placement: ReadonlyMap<string, JobPlacement> | undefined,
+  stepShares: ReadonlyMap<string, StepShares> | undefined,
+  stepIssues: readonly InputIssue[],
 ): Promise<void> {
   const checkpoints = new Map<string, number | undefined>(
     Object.entries(state.checkpoints).map(([k, v]) => [k, v.newestMs ?? undefined]),
@@ -378,18 +406,24 @@ async function recordUsage(
       maintenance: deps.config.maintenance ?? [],
       inventory: inventory.nodes,
       ...(placement ? { placement } : {}),
+      ...(stepShares ? { stepShares } : {}),
     });
     const record =
-      inventory.skipped === 0
+      inventory.skipped === 0 && stepIssues.length === 0
         ? derived
         : {
             ...derived,
             issues: [
               ...derived.issues,
-              {
-                subject: 'inventory',
-                problem: `${inventory.skipped} remembered GPUs are not in a configured fleet (or their key does not parse); not counted as capacity`,
-              },
+              ...stepIssues,
+              ...(inventory.skipped === 0
+                ? []
+                : [
+                    {
+                      subject: 'inventory',
+                      problem: `${inventory.skipped} remembered GPUs are not in a configured fleet (or their key does not parse); not counted as capacity`,
+                    },
+                  ]),
             ],
           };
     await deps.usage?.record(record);

@@ -1,5 +1,6 @@
 import type { Finding } from '../contracts/finding';
 import type { OpsMetricKey } from '../contracts/metrics';
+import type { StepTimeSample } from './kpi/step-time';
 import type { GpuSample, TrainingJobState } from './model';
 
 /**
@@ -183,6 +184,25 @@ export interface JobProgressSource {
     startMs: number,
     endMs: number,
   ): Promise<Map<string, number[]>>;
+  /**
+   * Optional: the step-time breakdown jobs publish as training metrics (core/kpi/step-time.ts),
+   * per-minute means in [startMs, endMs), keyed by `<region>#<jobName>`; [] for a job with none.
+   * Sources without it leave data waits and communication inside "inefficient" (software).
+   */
+  stepTimes?(
+    queries: readonly StepTimeQuery[],
+    startMs: number,
+    endMs: number,
+  ): Promise<Map<string, StepTimeSample[]>>;
+}
+
+/** One job's step-time breakdown metrics (names its metric definitions declare). */
+export interface StepTimeQuery {
+  readonly region: string;
+  readonly jobName: string;
+  readonly step: string;
+  readonly dataWait?: string;
+  readonly communication?: string;
 }
 
 /** The newest checkpoint of a training job. */

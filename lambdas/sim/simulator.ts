@@ -16,6 +16,7 @@ import {
 import { buildFleet, type SimFleet, type SimNode } from './fleet';
 import { hashString, noise, Rng } from './rng';
 import type { FaultSpec, JobSelector, Scenario } from './scenario';
+import { publishesStepTimes, STEP_TIME_METRIC_DEFINITIONS } from './step-time';
 import { type GpuValues, gpuMinute } from './telemetry';
 import {
   cadenceTimes,
@@ -108,7 +109,17 @@ export interface SimPlacement {
 const NO_EFFECTS: readonly GpuEffect[] = [];
 const JOB_WAIT_FOR_TARGET_MS = 30 * MINUTE_MS;
 const SETTLED_MS = 15 * MINUTE_MS;
+/** driver_regression: share of the failing jobs that fail at CUDA init; the rest within N minutes. */
+const DRIVER_FAIL_AT_INIT_SHARE = 0.5;
+const DRIVER_FAIL_WITHIN_MINUTES = 8;
 const METRIC_DEFINITIONS = [{ Name: 'train:loss', Regex: 'loss=([0-9\\.]+)' }];
+
+/** A job's metric definitions: the loss, plus the step-time breakdown for the jobs that log it. */
+function metricDefinitionsOf(job: SimJob): { Name: string; Regex: string }[] {
+  return publishesStepTimes(job)
+    ? [...METRIC_DEFINITIONS, ...STEP_TIME_METRIC_DEFINITIONS]
+    : METRIC_DEFINITIONS;
+}
 
 export class FleetSimulator {
   readonly fleet: SimFleet;
@@ -381,33 +392,56 @@ export class FleetSimulator {
         this.counters.arrivalsDropped++;
         continue;
       }
-      const cluster = this.fleet.clusters.get(clusterName);
-      if (cluster === undefined) continue;
-      const job = drawJob(
-        {
-          seq,
-          cls,
-          cluster: clusterName,
-          region: cluster.fleet.region,
-          instanceType: cluster.fleet.instanceType,
-          clusterNodes: cluster.nodes.length,
-          nodeGpus: cluster.fleet.gpusPerNode,
-          createdMs: t,
-          durationScale: this.model.durationScale,
-          accountId: this.accountId,
-        },
-        rng,
-      );
-      const c = this.contention.get(clusterName);
-      if (c !== undefined && t < c.untilMs) job.eligibleMs = t + c.extraMs;
-      this.jobs.set(seq, job);
-      this.jobsByName.set(job.name, job);
-      if (job.checkpointUri !== undefined) this.jobsByCheckpoint.set(job.checkpointUri, job);
-      this.active.push(job);
-      this.queues.get(clusterName)?.push(job);
-      this.counters.jobsCreated++;
-      this.emit(job);
+      this.submit(seq, rng, clusterName, cls, t);
     }
+  }
+
+  /**
+   * A driver cannot be swapped under running CUDA processes: the rollout (GPU Operator upgrade
+   * policy, or a node-group AMI refresh) drains the nodes first. Their jobs are stopped and their
+   * owners' schedulers resubmit them at once (a Kubernetes Job recreates its evicted pod), so the
+   * upgraded nodes fill with work on the new driver within minutes, as on a real rollout, instead
+   * of receiving it only as unrelated jobs end.
+   */
+  private drainForDriverUpgrade(nodes: ReadonlySet<number>, t: number): void {
+    const hit = this.active.filter(
+      (j) => j.endMs === undefined && j.placedMs !== undefined && j.nodes.some((n) => nodes.has(n)),
+    );
+    for (const job of hit) {
+      this.finish(job, t, 'Stopped', 'Stopped: the instance was drained for a GPU driver upgrade');
+      const seq = this.nextSeq++;
+      this.submit(seq, this.root.fork(`resubmit:${job.seq}`), job.cluster, job.cls, t);
+    }
+  }
+
+  /** Creates job `seq` of class `cls`, queued on `clusterName` at t. */
+  private submit(seq: number, rng: Rng, clusterName: string, cls: JobClass, t: number): void {
+    const cluster = this.fleet.clusters.get(clusterName);
+    if (cluster === undefined) return;
+    const job = drawJob(
+      {
+        seq,
+        cls,
+        cluster: clusterName,
+        region: cluster.fleet.region,
+        instanceType: cluster.fleet.instanceType,
+        clusterNodes: cluster.nodes.length,
+        nodeGpus: cluster.fleet.gpusPerNode,
+        createdMs: t,
+        durationScale: this.model.durationScale,
+        accountId: this.accountId,
+      },
+      rng,
+    );
+    const c = this.contention.get(clusterName);
+    if (c !== undefined && t < c.untilMs) job.eligibleMs = t + c.extraMs;
+    this.jobs.set(seq, job);
+    this.jobsByName.set(job.name, job);
+    if (job.checkpointUri !== undefined) this.jobsByCheckpoint.set(job.checkpointUri, job);
+    this.active.push(job);
+    this.queues.get(clusterName)?.push(job);
+    this.counters.jobsCreated++;
+    this.emit(job);
   }
 
   private schedule(t: number): void {
@@ -498,9 +532,16 @@ export class FleetSimulator {
     if (failRate >= 0) {
       const rng = this.root.fork(`driver:${job.seq}`);
       if (rng.chance(failRate)) {
+        // A driver the job's CUDA stack cannot use fails it at CUDA initialisation (the first
+        // training minute) or within the first steps (a few minutes in), whatever the job's length:
+        // not at a share of its planned training, which put a 6 h job's failure an hour in.
+        const atCudaInit = rng.chance(DRIVER_FAIL_AT_INIT_SHARE);
+        const afterMs = atCudaInit ? 0 : rng.uniform(1, DRIVER_FAIL_WITHIN_MINUTES) * MINUTE_MS;
         job.plannedOutcome = 'Failed';
-        (job as { outcomeAt: number }).outcomeAt = rng.uniform(0.02, 0.15);
-        job.failureReason = `AlgorithmError: RuntimeError: CUDA error: an illegal memory access was encountered (driver ${job.driverVersion})`;
+        (job as { outcomeAt: number }).outcomeAt = Math.min(1, afterMs / job.plannedTrainMs);
+        job.failureReason = atCudaInit
+          ? `AlgorithmError: RuntimeError: CUDA error: initialization error (driver ${job.driverVersion})`
+          : `AlgorithmError: RuntimeError: CUDA error: an illegal memory access was encountered (driver ${job.driverVersion})`;
       }
     }
   }
@@ -538,6 +579,7 @@ export class FleetSimulator {
             job.progress.push({ fromMs: t, everyMs: job.progressEveryMs });
             if (job.checkpointEveryMs !== undefined)
               job.checkpoints.push({ fromMs: t, everyMs: job.checkpointEveryMs });
+            this.joinDegradedNetwork(job, t);
           }
           break;
         case SECONDARY.training: {
@@ -850,6 +892,7 @@ export class FleetSimulator {
           this.nodeDriver[n.index] = String(spec.params.driverVersion);
           this.nodeFailRate[n.index] = Number(spec.params.failureRate);
         }
+        this.drainForDriverUpgrade(new Set(f.nodes), t);
         truth.labels.cluster = cluster.fleet.cluster;
         truth.labels.region = cluster.fleet.region;
         truth.labels.nodes = cohort.map((n) => n.hostname);
@@ -895,17 +938,50 @@ export class FleetSimulator {
       const matching = training.filter((j) => matchesSelector(j, target.job as JobSelector, kind));
       if (matching.length === 0) return undefined;
       // Prefer a job that has trained a while (it has a progress history to fall silent against)
-      // and is not about to fail or be stopped anyway; after 15 minutes take any matching job.
+      // and is not about to fail or be stopped anyway; after 15 minutes take any matching job
+      // (a settled one first). A checkpoint stall also needs a checkpoint cadence to fall silent against (two written
+      // before) and the job to train on long enough for the next ones to fall due (two more
+      // intervals): one that completes minutes later lost nothing to notice.
+      const longEnough = (j: SimJob) => {
+        if (kind !== 'checkpoint_stall') return true;
+        const every = j.checkpointEveryMs ?? 0;
+        return t - (j.trainingStartMs ?? t) >= 2 * every && (j.trainEndMs ?? t) - t >= 2 * every;
+      };
       const settled = matching.filter(
         (j) => t - (j.trainingStartMs ?? t) >= SETTLED_MS && j.plannedOutcome === 'Completed',
       );
-      if (settled.length === 0 && t < f.spec.atMs + SETTLED_MS) return undefined;
-      const pool = settled.length > 0 ? settled : matching;
+      const preferred = settled.filter(longEnough);
+      if (preferred.length === 0 && t < f.spec.atMs + SETTLED_MS) return undefined;
+      const pool = preferred.length > 0 ? preferred : settled.length > 0 ? settled : matching;
       return [f.rng.pick(pool.sort((a, b) => a.seq - b.seq))];
     }
     // network_degradation on a node or cluster: every distributed job training there.
     const gpus = new Set(gpusOfTarget(this.fleet, target));
     return training.filter((j) => j.cls === 'distributed' && j.gpus.some((g) => gpus.has(g)));
+  }
+
+  /**
+   * A distributed job that starts training on GPUs of an active network_degradation fault targeted
+   * at a node or cluster is slowed like the jobs training there at the onset: the fabric is
+   * degraded for every job using it while it lasts, not only for the jobs that were there first.
+   */
+  private joinDegradedNetwork(job: SimJob, t: number): void {
+    if (job.cls !== 'distributed') return;
+    for (const f of this.faults) {
+      const { spec } = f;
+      if (spec.kind !== 'network_degradation' || spec.target.job !== undefined) continue;
+      if (f.truth.status !== 'active' || t >= f.endAtMs || job.effects.has(spec.id)) continue;
+      if (!job.gpus.some((g) => f.gpus.includes(g))) continue;
+      const effect: JobEffect = {
+        faultId: spec.id,
+        kind: 'network',
+        slowdown: Number(spec.params.slowdown ?? 2.5),
+      };
+      job.effects.set(spec.id, effect);
+      job.effectLog.push({ effect, fromMs: t, toMs: Number.POSITIVE_INFINITY });
+      f.jobSeqs.push(job.seq);
+      this.setCadences(job, t);
+    }
   }
 
   private setCadences(job: SimJob, t: number): void {
@@ -1044,7 +1120,7 @@ export function eventOf(job: SimJob, accountId: string, seedKey: number): SageMa
     AlgorithmSpecification: {
       TrainingImage: job.image,
       TrainingInputMode: 'FastFile',
-      MetricDefinitions: METRIC_DEFINITIONS,
+      MetricDefinitions: metricDefinitionsOf(job),
     },
     ...(job.checkpointUri !== undefined
       ? { CheckpointConfig: { S3Uri: job.checkpointUri, LocalPath: '/opt/ml/checkpoints' } }
@@ -1105,6 +1181,6 @@ export function jobStateOf(job: SimJob): TrainingJobState {
     ...(job.placedMs !== undefined && job.endMs !== undefined
       ? { billableTimeSeconds: Math.round((job.endMs - job.placedMs) / 1000) }
       : {}),
-    metricNames: METRIC_DEFINITIONS.map((m) => m.Name),
+    metricNames: metricDefinitionsOf(job).map((m) => m.Name),
   };
 }

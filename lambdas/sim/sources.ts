@@ -1,4 +1,5 @@
 import type { Signal } from '../contracts/signals';
+import type { StepTimeSample } from '../core/kpi/step-time';
 import type { TrainingJobState } from '../core/model';
 import type {
   CheckpointLister,
@@ -11,6 +12,7 @@ import type {
   ProgressQuery,
   SeriesData,
   SeriesRef,
+  StepTimeQuery,
   TrainingJobApi,
   TrainingJobSummary,
 } from '../core/ports';
@@ -24,6 +26,13 @@ import {
   simulatorMetricNames,
 } from './profile';
 import type { FleetSimulator } from './simulator';
+import {
+  COMM_TIME_METRIC,
+  DATA_TIME_METRIC,
+  publishesStepTimes,
+  STEP_TIME_METRIC,
+  stepTimesAt,
+} from './step-time';
 import type { GpuValues } from './telemetry';
 
 /**
@@ -364,6 +373,53 @@ export class SimulatedJobProgress implements JobProgressSource {
     }
     const calls = Math.ceil(requested / MAX_QUERIES_PER_CALL);
     this.calls['cloudwatch:GetMetricData'] += calls;
+    this.calls['cloudwatch:GetMetricData:metrics'] += requested;
+    return out;
+  }
+
+  /**
+   * The step-time breakdown (step-time.ts) like the CloudWatch adapter reads it: Average per
+   * 60 s of each queried metric on algo-1, logged with every progress datapoint, visible after
+   * the publishing delay. A metric name the job does not publish has no datapoints.
+   */
+  async stepTimes(
+    queries: readonly StepTimeQuery[],
+    startMs: number,
+    endMs: number,
+  ): Promise<Map<string, StepTimeSample[]>> {
+    const out = new Map<string, StepTimeSample[]>();
+    const visibleBefore = this.sim.nowMs - this.delayMs + 1;
+    let requested = 0;
+    for (const q of queries) {
+      const key = `${q.region}#${q.jobName}`;
+      const names = [q.step, q.dataWait, q.communication].filter((n) => n !== undefined);
+      requested += names.length;
+      const job = this.sim.job(q.jobName);
+      const samples: StepTimeSample[] = [];
+      if (job !== undefined && job.region === q.region && publishesStepTimes(job)) {
+        const byMinute = new Map<number, { n: number; step: number; data: number; comm: number }>();
+        for (const t of this.sim.progressTimestamps(q.jobName, startMs, endMs)) {
+          const m = t - (t % MINUTE_MS);
+          if (m >= visibleBefore || m < startMs) continue;
+          const v = stepTimesAt(job, t);
+          const acc = byMinute.get(m) ?? { n: 0, step: 0, data: 0, comm: 0 };
+          acc.n++;
+          acc.step += v.stepSeconds;
+          acc.data += v.dataWaitSeconds;
+          acc.comm += v.commSeconds;
+          byMinute.set(m, acc);
+        }
+        for (const [m, a] of [...byMinute].sort((x, y) => x[0] - y[0]))
+          samples.push({
+            time: m,
+            ...(q.step === STEP_TIME_METRIC ? { stepSeconds: a.step / a.n } : {}),
+            ...(q.dataWait === DATA_TIME_METRIC ? { dataWaitSeconds: a.data / a.n } : {}),
+            ...(q.communication === COMM_TIME_METRIC ? { commSeconds: a.comm / a.n } : {}),
+          });
+      }
+      out.set(key, samples);
+    }
+    this.calls['cloudwatch:GetMetricData'] += Math.ceil(requested / MAX_QUERIES_PER_CALL);
     this.calls['cloudwatch:GetMetricData:metrics'] += requested;
     return out;
   }

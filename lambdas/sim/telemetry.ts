@@ -27,6 +27,14 @@ export const CLOCK_EVENT = {
 
 export type GpuValues = Partial<Record<Signal, number>>;
 
+/**
+ * What a data-loader bottleneck and a network degradation leave of a training job's SM activity
+ * (the share of step time spent computing shrinks by this factor). The step-time breakdown the
+ * simulated jobs publish (step-time.ts) uses the same factors, so both signals tell one story.
+ */
+export const DATALOADER_SM_FACTOR = 0.35;
+export const NETWORK_SM_FACTOR = 0.6;
+
 export interface GpuMinuteContext {
   readonly seedKey: number;
   readonly node: SimNode;
@@ -149,11 +157,11 @@ export function gpuMinute(ctx: GpuMinuteContext): GpuValues | undefined {
           tensor = 0;
         } else if (e.kind === 'dataloader') {
           util = 35 + 35 * noise(seedKey, gpu, minute, SIG.util);
-          sm *= 0.35;
+          sm *= DATALOADER_SM_FACTOR;
           tensor *= 0.3;
         } else if (e.kind === 'network') {
           util *= 0.75;
-          sm *= 0.6;
+          sm *= NETWORK_SM_FACTOR;
           tensor *= 0.55;
         }
       }

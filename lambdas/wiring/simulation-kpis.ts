@@ -4,6 +4,7 @@ import type { Finding } from '../contracts/finding';
 import { KPIS, type KpiKey, type KpiValue } from '../contracts/kpis';
 import { CATEGORIES, type DecompositionOptions } from '../core/kpi/decomposition';
 import type { InputIssue, JobUsage, NodeWindow } from '../core/kpi/goodput';
+import type { WorkloadSlas } from '../core/kpi/supporting';
 import { mergeUsageRecords, type WindowUsageRecord } from '../core/kpi/window-usage';
 import type {
   FindingsPublisher,
@@ -34,6 +35,8 @@ export interface SimulationKpiOptions {
   readonly windowMs?: number;
   /** Thresholds of the drop test (lambdas/core/kpi/decomposition.ts defaults otherwise). */
   readonly decomposition?: DecompositionOptions;
+  /** SLAs of the SLA-attainment KPI (computeKpis' default: the detectors' start-latency SLAs). */
+  readonly slas?: WorkloadSlas;
 }
 
 export const SIMULATION_KPI_DEFAULTS = { everyMs: HOUR_MS, windowMs: 6 * HOUR_MS } as const;
@@ -68,6 +71,8 @@ export interface SimulationGoodputDrop {
   readonly lostGpuHours: number;
   /** Share of the lost goodput per category (hardware, software, ... idle-capacity, telemetry-gap). */
   readonly shares: Readonly<Record<string, number>>;
+  /** The classic pattern the decomposition recognised (decomposition.ts ClassicPattern), if any. */
+  readonly pattern?: string;
 }
 
 /**
@@ -164,6 +169,8 @@ export function dropOf(finding: Finding, atMs: number): SimulationGoodputDrop {
   const v: Readonly<Record<string, number>> = finding.evidence.values ?? {};
   const shares: Record<string, number> = {};
   for (const c of CATEGORIES) shares[c] = v[`${camel(c)}Share`] ?? 0;
+  // The finding states its pattern in the evidence detail (goodputDropFinding: `pattern: <name>`).
+  const pattern = /^pattern: ([a-z-]+)/m.exec(finding.evidence.detail ?? '')?.[1];
   return {
     atMs,
     scope,
@@ -173,6 +180,7 @@ export function dropOf(finding: Finding, atMs: number): SimulationGoodputDrop {
     goodputCur: v.goodputCur ?? Number.NaN,
     lostGpuHours: v.lostGpuHours ?? Number.NaN,
     shares,
+    ...(pattern ? { pattern } : {}),
   };
 }
 
@@ -234,6 +242,7 @@ export class SimulationKpis {
       log: this.deps.log,
       windowMs: this.windowMs,
       ...(this.options.decomposition ? { decomposition: this.options.decomposition } : {}),
+      ...(this.options.slas ? { slas: this.options.slas } : {}),
     });
     this.runs++;
     this.inputIssues += summary.inputIssues;

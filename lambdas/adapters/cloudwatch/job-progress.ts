@@ -5,7 +5,8 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { jobKey } from '../../core/jobs/job-state';
-import type { JobProgressSource, ProgressQuery } from '../../core/ports';
+import type { StepTimeSample } from '../../core/kpi/step-time';
+import type { JobProgressSource, ProgressQuery, StepTimeQuery } from '../../core/ports';
 import {
   backoffMs,
   errorMessage,
@@ -34,6 +35,10 @@ import {
  *
  * A datapoint counts when its SampleCount is > 0; timestamps of all hosts and metric names of a
  * job are merged, de-duplicated and sorted.
+ *
+ * The step-time breakdown (`stepTimes`, lambdas/core/kpi/step-time.ts) is read with the same plan
+ * and calls: one MetricStat per declared role metric (step, data wait, communication) on algo-1,
+ * statistic Average at 60 s, so a sample is the mean per-step time of the minute (rank 0's view).
  */
 export const TRAINING_JOBS_NAMESPACE = '/aws/sagemaker/TrainingJobs';
 export const MAX_QUERIES_PER_CALL = 500;
@@ -140,6 +145,78 @@ export class CloudWatchJobProgress implements JobProgressSource {
       }
     }
     return new Map([...seen].map(([job, times]) => [job, [...times].sort((a, b) => a - b)]));
+  }
+
+  async stepTimes(
+    queries: readonly StepTimeQuery[],
+    startMs: number,
+    endMs: number,
+  ): Promise<Map<string, StepTimeSample[]>> {
+    type Role = 'stepSeconds' | 'dataWaitSeconds' | 'commSeconds';
+    const minutes = new Map<string, Map<number, { -readonly [K in Role]?: number }>>();
+    const byRegion = new Map<string, { job: string; role: Role; query: MetricDataQuery }[]>();
+    for (const q of queries) {
+      const job = jobKey(q.region, q.jobName);
+      minutes.set(job, minutes.get(job) ?? new Map());
+      const planned = byRegion.get(q.region) ?? [];
+      const roles: [Role, string | undefined][] = [
+        ['stepSeconds', q.step],
+        ['dataWaitSeconds', q.dataWait],
+        ['commSeconds', q.communication],
+      ];
+      for (const [role, metricName] of roles) {
+        if (metricName === undefined) continue;
+        planned.push({
+          job,
+          role,
+          query: {
+            Id: 'q',
+            MetricStat: {
+              Metric: {
+                Namespace: TRAINING_JOBS_NAMESPACE,
+                MetricName: metricName,
+                Dimensions: [{ Name: 'Host', Value: `${q.jobName}/algo-1` }],
+              },
+              Period: this.periodSeconds,
+              Stat: 'Average',
+            },
+            ReturnData: true,
+          },
+        });
+      }
+      byRegion.set(q.region, planned);
+    }
+    for (const [region, planned] of byRegion) {
+      for (let i = 0; i < planned.length; i += MAX_QUERIES_PER_CALL) {
+        const batch = planned.slice(i, i + MAX_QUERIES_PER_CALL);
+        const wire = batch.map((p, k) => ({ ...p.query, Id: `q${k}` }));
+        let nextToken: string | undefined;
+        do {
+          const page = await this.call(region, wire, startMs, endMs, nextToken);
+          for (const result of page.MetricDataResults ?? []) {
+            const p = batch[Number((result.Id ?? '').slice(1))];
+            const perMinute = p === undefined ? undefined : minutes.get(p.job);
+            if (p === undefined || perMinute === undefined || !/^q\d+$/.test(result.Id ?? '')) continue;
+            const values = result.Values ?? [];
+            (result.Timestamps ?? []).forEach((t, k) => {
+              const ms = t.getTime();
+              const v = values[k];
+              if (v === undefined || ms < startMs || ms >= endMs) return;
+              const m = perMinute.get(ms) ?? {};
+              m[p.role] = v;
+              perMinute.set(ms, m);
+            });
+          }
+          nextToken = page.NextToken || undefined;
+        } while (nextToken !== undefined);
+      }
+    }
+    return new Map(
+      [...minutes].map(([job, perMinute]) => [
+        job,
+        [...perMinute].sort((a, b) => a[0] - b[0]).map(([time, v]) => ({ time, ...v })),
+      ]),
+    );
   }
 
   private async call(

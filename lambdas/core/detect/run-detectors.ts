@@ -7,8 +7,9 @@ import { DEFAULT_CUSUM } from './change-detection';
 import { type CohortDimension, detectCohortFailures, foldOutcomes } from './cohorts';
 import {
   type CheckpointMemory,
+  copyRecord,
   type DetectionState,
-  jobStateKey,
+  jobStateKeyOf,
   pruneDetectionState,
 } from './detection-state';
 import { assessEfficiency, type BusyRun, type EfficiencyReport } from './efficiency';
@@ -18,6 +19,7 @@ import { expandActivity, historyNeededFrom, minuteFlag, recordMinutes } from './
 import {
   type CheckpointCadence,
   type ClassPolicy,
+  checkpointLongestGap,
   checkpointStaleAfterMs,
   DEFAULT_CLASS_POLICIES,
   detectJobHealth,
@@ -103,6 +105,7 @@ export function detectionSettingsFrom(
       sla[cls] = dropUndefined({
         maxStartLatencyMs: minutesToMs(s.maxStartLatencyMinutes),
         maxDurationMs: minutesToMs(s.maxDurationMinutes),
+        minAttainment: s.minAttainment,
       });
     }
   }
@@ -216,12 +219,13 @@ export function checkpointChecksDue(
     if (interval === undefined) return false;
     const classStale = DEFAULT_CLASS_POLICIES[workloadClassOf(j)].checkpointStaleMs;
     const deadline =
-      Math.max(m.newestMs ?? 0, trainingStartOf(j)) + checkpointStaleAfterMs(interval, classStale);
+      Math.max(m.newestMs ?? 0, trainingStartOf(j)) +
+      checkpointStaleAfterMs(interval, classStale, undefined, undefined, checkpointLongestGap(m.gapsMs));
     return m.checkedAtMs <= deadline && deadline < nowMs;
   };
   return jobs
     .filter((j) => isTraining(j) && j.checkpointS3Uri)
-    .map((j) => ({ j, m: state.checkpoints[jobStateKey(j.region, j.jobName)] }))
+    .map((j) => ({ j, m: state.checkpoints[jobStateKeyOf(j)] }))
     .filter((x) => x.m === undefined || nowMs - x.m.checkedAtMs >= everyMs || deadlinePassed(x.j, x.m))
     .map(({ j, m }) => ({ j, at: m?.checkedAtMs }))
     .sort((a, b) => (a.at ?? -1) - (b.at ?? -1) || a.j.jobName.localeCompare(b.j.jobName))
@@ -294,12 +298,10 @@ export function runDetectors(input: RunDetectorsInput): {
   const jobs = input.jobs;
 
   // 2. Job activity memory, checkpoints and progress, then job health.
-  const byJob = samplesByJob(
-    jobs,
-    samples.filter((s) => s.labels.gpu !== 'all'),
-    input.placement,
-  );
-  const activity = { ...state.jobs };
+  // Per-GPU samples (not the per-host 'all' series), filtered once for every detector below.
+  const gpuSamples = samples.filter((s) => s.labels.gpu !== 'all');
+  const byJob = samplesByJob(jobs, gpuSamples, input.placement);
+  const activity = copyRecord(state.jobs); // { ...state.jobs }, a day of jobs: see copyRecord
   const checkpoints = { ...state.checkpoints };
   const progressByName = new Map<string, readonly number[]>();
   const checkpointByName = new Map<string, number | undefined>();
@@ -308,7 +310,7 @@ export function runDetectors(input: RunDetectorsInput): {
   let jobsWithHistory = 0;
   const healthJobs: TrainingJobState[] = [];
   for (const job of jobs) {
-    const key = jobStateKey(job.region, job.jobName);
+    const key = jobStateKeyOf(job);
     const progress = input.progress.get(progressKey(job.region, job.jobName));
     if (progress !== undefined) progressByName.set(job.jobName, progress);
     if (!isTraining(job)) {
@@ -355,8 +357,13 @@ export function runDetectors(input: RunDetectorsInput): {
     if (job.checkpointS3Uri && memory) {
       checkpointByName.set(job.jobName, memory.newestMs ?? undefined);
       const intervalMs = checkpointIntervalOf(memory);
+      const longestGapMs = checkpointLongestGap(memory.gapsMs);
       if (intervalMs !== undefined)
-        checkpointCadence.set(job.jobName, { intervalMs, checkedAtMs: memory.checkedAtMs });
+        checkpointCadence.set(job.jobName, {
+          intervalMs,
+          checkedAtMs: memory.checkedAtMs,
+          ...(longestGapMs === undefined ? {} : { longestGapMs }),
+        });
       healthJobs.push(job);
     } else if (job.checkpointS3Uri) {
       const { checkpointS3Uri: _unknown, ...rest } = job;
@@ -379,7 +386,7 @@ export function runDetectors(input: RunDetectorsInput): {
   // that ended or stopped training drops out here).
   const carriedBusy = new Map<string, Readonly<Record<string, BusyRun>>>();
   for (const job of jobs) {
-    const runs = state.busyRuns?.[jobStateKey(job.region, job.jobName)];
+    const runs = state.busyRuns?.[jobStateKeyOf(job)];
     if (runs && isTraining(job)) carriedBusy.set(job.jobName, runs);
   }
   const eff = assessEfficiency({
@@ -432,7 +439,7 @@ export function runDetectors(input: RunDetectorsInput): {
   // already found stalled, hung or idle are skipped).
   const slowdown = detectProgressSlowdown({
     jobs,
-    samples: samples.filter((s) => s.labels.gpu !== 'all'),
+    samples: gpuSamples,
     ...(input.placement ? { placement: input.placement } : {}),
     progress: progressByName,
     skip: new Set(
@@ -445,9 +452,10 @@ export function runDetectors(input: RunDetectorsInput): {
 
   // 3b. Busy-not-working GPUs no job is credited with (burners outside jobs, shared nodes). A job
   // found hung or stalled on the node this run explains a spinning GPU there better.
+  // byJob holds exactly the per-GPU samples a job is credited with (attribution is per sample, so
+  // leaving out the 'all' series changes no other sample's job): no second samplesByJob pass.
   const attributed = new Set<GpuSample>();
-  for (const list of samplesByJob(jobs, samples, input.placement).values())
-    for (const s of list) attributed.add(s);
+  for (const list of byJob.values()) for (const s of list) attributed.add(s);
   const stalledNodes = new Set(
     health.findings
       .filter((f) => f.kind === 'job.hung' || f.kind === 'job.progress_stalled')
@@ -457,7 +465,7 @@ export function runDetectors(input: RunDetectorsInput): {
       }),
   );
   const unattributed = detectUnattributedLoad({
-    samples: samples.filter((s) => s.labels.gpu !== 'all' && !attributed.has(s)),
+    samples: gpuSamples.filter((s) => !attributed.has(s)),
     carried: state.unattributedRuns ?? {},
     window: input.window,
     nowMs,
@@ -495,7 +503,7 @@ export function runDetectors(input: RunDetectorsInput): {
       busyRuns: Object.fromEntries(
         jobs
           .filter((j) => isTraining(j) && eff.busyRuns.has(j.jobName))
-          .map((j) => [jobStateKey(j.region, j.jobName), eff.busyRuns.get(j.jobName) ?? {}]),
+          .map((j) => [jobStateKeyOf(j), eff.busyRuns.get(j.jobName) ?? {}]),
       ),
       unattributedRuns: unattributed.runs,
       checkpoints,

@@ -31,11 +31,17 @@ import type { JobStats, ScopeKpis } from './supporting';
  *   hardware       unhealthy nodes' capacity; work lost by jobs that failed on hardware
  *   scheduling     unallocated capacity while jobs waited (up to the GPU-hours they waited);
  *                  allocated but not training (placement, start-up); work lost to preemption
- *   data-io        training time waiting for input; work lost by data-io failures
- *   network        training time in exposed collectives; work lost by network failures
+ *   data-io        training time waiting for input (jobs that publish a step-time breakdown,
+ *                  step-time.ts); work lost by data-io failures
+ *   network        training time in exposed collectives (same); work lost by network failures
  *   software       training while stalled or with idle SMs (no better explanation); work lost by
  *                  software or unclassified failures. Evidence: the cohort (driver, framework,
  *                  image) where it grew most.
+ *
+ * "Work lost by a failure" is the SM-weighted progress after the last checkpoint AND the start-up
+ * (allocated, not training) of the job that failed: a job that dies minutes into training threw
+ * its start-up away with it, so a driver that crashes jobs early shows as software, not as
+ * scheduling overhead.
  *   idle-capacity  unallocated capacity nobody waited for (demand, not a fault) ┐ cause 'efficiency',
  *   telemetry-gap  allocated GPU-hours without telemetry (we cannot tell)       ┘ severity 'info'
  *
@@ -79,6 +85,11 @@ export interface KpiSnapshot {
   readonly queuedGpuHours: number;
   /** SM-weighted work lost by failures, by failure cause ('unclassified' when none was given). */
   readonly lostUsefulByCause: Readonly<Record<string, number>>;
+  /**
+   * Allocated-not-training GPU-hours of jobs that failed, by failure cause: moved from scheduling
+   * to the cause's category. Absent in snapshots stored before it existed (then nothing moves).
+   */
+  readonly failedStartupByCause?: Readonly<Record<string, number>>;
   /** Software-attributed GPU-hours by cohort value ('framework=2.5'), the largest ones only. */
   readonly softwareByCohort: Readonly<Record<string, number>>;
 }
@@ -90,7 +101,8 @@ function softwareHours(j: JobGoodput): number {
   const cause = j.failureCause;
   const softwareLoss =
     cause === undefined || cause === 'software' || cause === 'model' || cause === 'efficiency';
-  return j.inefficientGpuHours + (softwareLoss ? j.lostUsefulGpuHours : 0);
+  const startup = j.outcome === 'failed' ? j.notTrainingGpuHours : 0;
+  return j.inefficientGpuHours + (softwareLoss ? j.lostUsefulGpuHours + startup : 0);
 }
 
 export function snapshotOf(
@@ -100,11 +112,16 @@ export function snapshotOf(
   window: TimeWindow,
 ): KpiSnapshot {
   const lost: Record<string, number> = {};
+  const startup: Record<string, number> = {};
   const cohorts: Record<string, number> = {};
   for (const j of s.jobs) {
     if (j.lostUsefulGpuHours > 0) {
       const c = j.failureCause ?? 'unclassified';
       lost[c] = (lost[c] ?? 0) + j.lostUsefulGpuHours;
+    }
+    if (j.outcome === 'failed' && j.notTrainingGpuHours > 0) {
+      const c = j.failureCause ?? 'unclassified';
+      startup[c] = (startup[c] ?? 0) + j.notTrainingGpuHours;
     }
     const sw = softwareHours(j);
     if (sw > 0)
@@ -128,6 +145,7 @@ export function snapshotOf(
     }),
     queuedGpuHours: stats.queuedGpuHours,
     lostUsefulByCause: lost,
+    failedStartupByCause: startup,
     softwareByCohort: Object.fromEntries(topCohorts),
   };
 }
@@ -135,11 +153,16 @@ export function snapshotOf(
 /** GPU-hours of each category in one window (the partition regrouped). */
 export function categoryHours(s: KpiSnapshot): Record<Category, number> {
   const b = s.breakdown;
-  const lost = (c: string) => s.lostUsefulByCause[c] ?? 0;
+  const startup = s.failedStartupByCause ?? {};
+  // A failed job's start-up leaves scheduling for its failure's category (never more than there is).
+  const startupTotal = Object.values(startup).reduce((a, h) => a + h, 0);
+  const k =
+    startupTotal > b.notTrainingGpuHours && startupTotal > 0 ? b.notTrainingGpuHours / startupTotal : 1;
+  const lost = (c: string) => (s.lostUsefulByCause[c] ?? 0) + k * (startup[c] ?? 0);
   const waitingServed = Math.min(b.unallocatedGpuHours, Math.max(0, s.queuedGpuHours));
   return {
     hardware: b.unhealthyGpuHours + lost('hardware'),
-    scheduling: waitingServed + b.notTrainingGpuHours + lost('scheduling'),
+    scheduling: waitingServed + b.notTrainingGpuHours - k * startupTotal + lost('scheduling'),
     'idle-capacity': b.unallocatedGpuHours - waitingServed,
     'telemetry-gap': b.unobservedGpuHours,
     'data-io': b.dataWaitGpuHours + lost('data-io'),
@@ -309,7 +332,8 @@ export function decompose(
 
   const p = prev.breakdown;
   const c = cur.breakdown;
-  const lostBy = (s: KpiSnapshot, k: string) => r(s.lostUsefulByCause[k] ?? 0, 1);
+  const lostBy = (s: KpiSnapshot, k: string) =>
+    r((s.lostUsefulByCause[k] ?? 0) + (s.failedStartupByCause?.[k] ?? 0), 1);
   const evidence: Record<Category, string> = {
     hardware: `unhealthy ${r(p.unhealthyGpuHours, 1)} → ${r(c.unhealthyGpuHours, 1)} GPU-h; faults/1k GPU-h ${r(prev.hardwareFaultsPer1kGpuHours ?? 0, 2)} → ${r(cur.hardwareFaultsPer1kGpuHours ?? 0, 2)}; work lost to hardware failures ${lostBy(prev, 'hardware')} → ${lostBy(cur, 'hardware')} GPU-h`,
     software: `stalled or idle-SM training ${r(p.inefficientGpuHours, 1)} → ${r(c.inefficientGpuHours, 1)} GPU-h; lost to software/unclassified failures ${r(lostBy(prev, 'software') + lostBy(prev, 'unclassified'), 1)} → ${r(lostBy(cur, 'software') + lostBy(cur, 'unclassified'), 1)} GPU-h${topKey ? `; top cohort ${topKey} +${r(topGrowth, 1)} GPU-h (${pct(concentration)} of the growth)` : ''}`,

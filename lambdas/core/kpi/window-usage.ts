@@ -16,6 +16,7 @@ import {
 } from './goodput';
 import type { InventoryNode } from './inventory';
 import { jobUsageOf, outcomeOf } from './job-usage';
+import type { StepShares } from './step-time';
 
 /**
  * What one detection window contributes to goodput, derived from the window's per-GPU samples
@@ -33,10 +34,16 @@ import { jobUsageOf, outcomeOf } from './job-usage';
  * Per GPU-minute (one sample of a GPU, `gpu` ≠ 'all'):
  *   training     the job was in its Training phase at that minute (training start ≤ t < end,
  *                and the job is InProgress/Training or ended after t)
- *   progressing  a progress datapoint of the job in [t − progressToleranceMs, t + 1 min); a job
+ *   progressing  a progress datapoint of the job in [t − tolerance, t + 1 min), the tolerance
+ *                being progressToleranceMs or, for a job logging slower, twice its longest
+ *                recent gap between datapoints (at most 1 h: cadenceTolerance); a job
  *                whose progress is unknown (no metric at all) earns nothing: goodput counts only
  *                work it can verify (docs/metrics.md)
  *   smActive     sm_active (0..1), missing: the minute earns nothing
+ *   dataWait     the job's data-wait share of step time in the window (step-time.ts), on
+ *   comm         progressing minutes only (a stalled job logs no steps): jobs that publish a
+ *                step-time breakdown split their not-useful time into data-io and network;
+ *                without one it stays "inefficient" (software), as before
  */
 export interface WindowUsageRecord {
   readonly version: 1;
@@ -65,6 +72,11 @@ export interface WindowUsageInput {
   readonly progress: ReadonlyMap<string, readonly number[]>;
   /** Newest checkpoint time per jobStateKey(region, jobName), when known. */
   readonly checkpoints: ReadonlyMap<string, number | undefined>;
+  /**
+   * Step-time breakdown shares of the window keyed `<region>#<jobName>` (step-time.ts), for jobs
+   * that publish one. Absent or missing key: the job's waits are not split out of "inefficient".
+   */
+  readonly stepShares?: ReadonlyMap<string, StepShares>;
   readonly maintenance: readonly MaintenanceWindow[];
   /**
    * Every node of the fleet (inventory.ts): a node without a sample this window still counts as
@@ -271,6 +283,26 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
     // held is idle capacity; node-level placement of two jobs at once is ambiguous: no job.
     const holder = placementAttributor(input.placement);
     let ambiguous = 0;
+    // A job that logs slower than the tolerance (long steps, or a slowdown stretching its cadence)
+    // is not stalled between two datapoints: its own cadence widens the tolerance.
+    const tolerances = new Map<string, number>();
+    const toleranceOf = (key: string, times: readonly number[]): number => {
+      let t = tolerances.get(key);
+      if (t === undefined) {
+        t = cadenceTolerance(times, tolerance);
+        tolerances.set(key, t);
+      }
+      return t;
+    };
+    // Shares are checked once per job: out-of-range ones are reported and not used.
+    const checked = new Map<string, StepShares | undefined>();
+    const checkedShares = (key: string): StepShares | undefined => {
+      if (checked.has(key)) return checked.get(key);
+      const got = input.stepShares?.get(key);
+      const ok = got === undefined ? undefined : validShares(`job ${key}`, got, issues);
+      checked.set(key, ok);
+      return ok;
+    };
     for (const s of samples) {
       if (s.labels.gpu === 'all') continue;
       const held = s.labels.job ?? holder(s);
@@ -286,14 +318,21 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
         continue;
       }
       const acc = minutesByJob.get(job) ?? { cluster: s.labels.cluster, minutes: [] };
-      const progress = input.progress.get(`${job.region}#${job.jobName}`);
+      const key = `${job.region}#${job.jobName}`;
+      const progress = input.progress.get(key);
       const training = trainingAt(job, s.time);
+      const progressing =
+        training &&
+        progress !== undefined &&
+        anyIn(progress, s.time - toleranceOf(key, progress), s.time + MINUTE_MS);
+      const shares = progressing ? checkedShares(key) : undefined;
       acc.minutes.push({
         time: s.time,
         ...(s.values.sm_active !== undefined ? { smActive: s.values.sm_active } : {}),
         training,
-        progressing:
-          training && progress !== undefined && anyIn(progress, s.time - tolerance, s.time + MINUTE_MS),
+        progressing,
+        ...(shares?.dataWaitShare !== undefined ? { dataWait: shares.dataWaitShare } : {}),
+        ...(shares?.commShare !== undefined ? { comm: shares.commShare } : {}),
       });
       minutesByJob.set(job, acc);
     }
@@ -332,6 +371,36 @@ export function windowUsage(input: WindowUsageInput): WindowUsageRecord {
     ...(ambiguousSamples > 0 ? { ambiguousSamples } : {}),
     issues,
   };
+}
+
+/** A widened tolerance stops here: a job silent for an hour is stalled whatever its cadence. */
+export const MAX_PROGRESS_TOLERANCE_MS = 60 * MINUTE_MS;
+const CADENCE_GAPS = 3;
+
+/**
+ * Progress tolerance of one job: twice the longest gap between its last CADENCE_GAPS + 1
+ * datapoints (the newest ones, so a slowdown widens it from its first slowed datapoint on), never
+ * below the configured tolerance nor above MAX_PROGRESS_TOLERANCE_MS. A stall makes no gap until
+ * it ends, so it still shows once the silence exceeds twice the job's recent cadence.
+ */
+export function cadenceTolerance(sortedTimes: readonly number[], base: number): number {
+  let longest = 0;
+  for (let i = Math.max(1, sortedTimes.length - CADENCE_GAPS); i < sortedTimes.length; i++)
+    longest = Math.max(longest, (sortedTimes[i] as number) - (sortedTimes[i - 1] as number));
+  return Math.max(base, Math.min(MAX_PROGRESS_TOLERANCE_MS, 2 * longest));
+}
+
+const isShare = (x: number | undefined) => x === undefined || (Number.isFinite(x) && x >= 0 && x <= 1);
+
+/** Shares in [0, 1] summing to at most 1; anything else is reported and not used. */
+function validShares(subject: string, s: StepShares, issues: InputIssue[]): StepShares | undefined {
+  const sum = (s.dataWaitShare ?? 0) + (s.commShare ?? 0);
+  if (isShare(s.dataWaitShare) && isShare(s.commShare) && sum <= 1 + 1e-9) return s;
+  issues.push({
+    subject,
+    problem: `step-time shares data ${s.dataWaitShare} + comm ${s.commShare}: allowed each in [0, 1] and their sum <= 1; not used`,
+  });
+  return undefined;
 }
 
 /** The one configured cluster of a region; 'unknown' when there are none or several. */

@@ -37,6 +37,11 @@ describe('detection config section', () => {
     expect(cfg.detection).toEqual({
       progressMetricNames: [...DEFAULT_PROGRESS_METRIC_NAMES],
       progressLookbackMinutes: 180,
+      stepTimeMetricNames: {
+        step: ['step_time', 'train:step_time'],
+        dataWait: ['data_time', 'train:data_time'],
+        communication: ['comm_time', 'train:comm_time'],
+      },
       classes: {},
       sla: {},
       fleetDropThreshold: 0.08,

@@ -3,6 +3,7 @@ import { parseSageMakerJobEvent, type SageMakerTrainingJobEvent } from '../../..
 import { LoadCurve, resolveMaintenance, seasonalFactor } from '../../../lambdas/sim/calendar';
 import { buildFleet } from '../../../lambdas/sim/fleet';
 import { FleetSimulator } from '../../../lambdas/sim/simulator';
+import { publishesStepTimes } from '../../../lambdas/sim/step-time';
 import { baseInput, committedScenario, HOUR, MIN, scenarioFrom } from './fixtures';
 
 const DAY = 24 * HOUR;
@@ -216,7 +217,10 @@ describe('SageMaker job lifecycle events', () => {
     if (!running) return;
     const state = sim.jobState(running);
     expect(state).toMatchObject({ jobName: running.name, status: 'InProgress', workloadClass: running.cls });
-    expect(state.metricNames).toEqual(['train:loss']);
+    // Progress, plus the step-time breakdown for the jobs whose framework publishes one.
+    expect(state.metricNames).toEqual(
+      publishesStepTimes(running) ? ['train:loss', 'step_time', 'data_time', 'comm_time'] : ['train:loss'],
+    );
     expect(sim.placement().get(running.name)?.nodes.length).toBe(running.nodeCount);
   });
 });
