@@ -29,6 +29,8 @@ export const classPolicyConfigSchema = z.strictObject({
 export const classSlaConfigSchema = z.strictObject({
   maxStartLatencyMinutes: minutes(30 * 24 * 60).optional(),
   maxDurationMinutes: minutes(365 * 24 * 60).optional(),
+  /** Share of the class's jobs that must meet the SLA over an hour before misses are a finding. */
+  minAttainment: z.number().gt(0).max(1).optional(),
 });
 
 const perClass = <T extends z.ZodType>(schema: T) =>
@@ -42,6 +44,34 @@ export const cohortDimensionConfigSchema = z.strictObject({
 });
 
 export const DEFAULT_PROGRESS_METRIC_NAMES = ['train:loss', 'train_loss', 'loss', 'epoch'] as const;
+
+/**
+ * Step-time breakdown metric names (lambdas/core/kpi/step-time.ts): a job whose metric definitions
+ * declare a step time and a data-wait and/or communication time has its not-useful training time
+ * split into data-io and network in the goodput decomposition. Alternatives per role, first
+ * declared wins; seconds per step (means), as HF Trainer / Lightning / torch profiler logs give them.
+ */
+export const DEFAULT_STEP_TIME_METRIC_NAMES = {
+  step: ['step_time', 'train:step_time'],
+  dataWait: ['data_time', 'train:data_time'],
+  communication: ['comm_time', 'train:comm_time'],
+} as const;
+
+const metricNameList = (defaults: readonly string[]) =>
+  z
+    .array(z.string().min(1).max(255))
+    .min(1)
+    .max(5)
+    .default([...defaults]);
+
+export const stepTimeMetricNamesSchema = z.strictObject({
+  /** Mean step time (seconds). */
+  step: metricNameList(DEFAULT_STEP_TIME_METRIC_NAMES.step),
+  /** Mean time per step waiting for the input pipeline (seconds). */
+  dataWait: metricNameList(DEFAULT_STEP_TIME_METRIC_NAMES.dataWait),
+  /** Mean time per step in exposed collectives, e.g. NCCL all-reduce wait (seconds). */
+  communication: metricNameList(DEFAULT_STEP_TIME_METRIC_NAMES.communication),
+});
 
 export const SENSITIVITIES = ['low', 'medium', 'high'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
@@ -57,6 +87,12 @@ export const detectionConfigSchema = z
       .min(1)
       .max(20)
       .default([...DEFAULT_PROGRESS_METRIC_NAMES]),
+    /** Step-time breakdown metric names; not progress metrics (a job's breakdown never proves progress alone). */
+    stepTimeMetricNames: stepTimeMetricNamesSchema.default({
+      step: [...DEFAULT_STEP_TIME_METRIC_NAMES.step],
+      dataWait: [...DEFAULT_STEP_TIME_METRIC_NAMES.dataWait],
+      communication: [...DEFAULT_STEP_TIME_METRIC_NAMES.communication],
+    }),
     /** How far back progress datapoints are read, to learn each job's own cadence. */
     progressLookbackMinutes: z
       .int()

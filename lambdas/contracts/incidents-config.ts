@@ -91,8 +91,11 @@ export const DEFAULT_KIND_LIFECYCLE: readonly KindLifecycle[] = [
   // The fleet utilisation drop compares a sustained window (fleetDropWindowMinutes) with the same
   // minutes 24 h earlier, beyond 3 sigmas of the scope's day-to-day noise: already sustained and
   // gated, so a second sighting would only delay it. It is reported every run while it lasts, so
-  // clean runs resolve it after the drop ends.
-  { match: ['fleet.**'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs' },
+  // clean runs resolve it after the drop ends: an hour of them (12 runs of 5 min), the span the
+  // detector judges (fleetDropWindowMinutes, default 60). A sliding hour mean near the threshold
+  // dips under it for a run or three while the drop goes on; resolving on the default 3 clean runs
+  // closed the incident 4 minutes before the fault ended and opened a second one 5 minutes later.
+  { match: ['fleet.**'], openAfter: 1, ofRuns: 1, resolve: 'clean-runs', cleanRuns: 12 },
   // Model drift and monitoring: check-drift runs hourly (drift.scheduleMinutes, default 60) and
   // its own KS / PSI tests over a sliding window of hours already gate a finding, so M of N over
   // five-minute router runs could never be met (each sighting would start a pending episode that

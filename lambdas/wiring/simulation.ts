@@ -303,7 +303,8 @@ function memoryBackend(): Backend {
   return {
     name: 'memory',
     collectState: new InMemoryStateStore(),
-    detectState: new InMemoryStateStore(),
+    // Detection only parses what it reads and never touches what it wrote: no clone either way.
+    detectState: new InMemoryStateStore({ values: 'frozen' }),
     incidents: new InMemoryIncidentStore(),
     calendar: new InMemoryCalendarStore(),
     findings,
@@ -701,6 +702,8 @@ export async function runSimulation(
     let runs = 0;
     let jobEvents = 0;
     let routeBatches = 0;
+    let notifiedSeen = 0;
+    const episodes = new Map<string, Incident>();
 
     while (!sim.done) {
       const step = sim.runUntil(sim.nowMs + cadenceMs);
@@ -766,11 +769,19 @@ export async function runSimulation(
         invalidFindings += result.results.filter((r) => r.status === 'invalid').length;
       }
       await sweepIncidents(routeDeps, { nowMs });
+      // An incident's next episode replaces its item in the store (one item per fingerprint), so
+      // the episodes that notified are kept here as they were when they did: the score matches
+      // every notification to its own episode's incident.
+      if (notifier.delivered.length > notifiedSeen) {
+        notifiedSeen = notifier.delivered.length;
+        for (const i of await backend.incidents.listRecent(scenario.startMs)) episodes.set(i.id, i);
+      }
     }
 
     if (kpis !== undefined && kpis.records.issues.length > 0)
       log.warn('KPI usage records inconsistent', { issues: kpis.records.issues.length });
-    const finalIncidents = await backend.incidents.listRecent(scenario.startMs);
+    for (const i of await backend.incidents.listRecent(scenario.startMs)) episodes.set(i.id, i);
+    const finalIncidents = [...episodes.values()];
     const deliveredBySeverity = await backend.deliveredBySeverity();
     const utilisation = [...utilByMinute.entries()]
       .sort(([a], [b]) => a - b)

@@ -70,13 +70,16 @@ describe('detection state bucket', () => {
   });
 
   it('expires the KPI usage records after retention.kpiUsageDays, and never the state objects', () => {
-    const rulesOf = (t: typeof json) => {
-      const id = Object.entries(t.Resources).find(
+    const rulesOf = (t: typeof json): Record<string, unknown>[] => {
+      const bucket = Object.entries(t.Resources).find(
         ([k, r]) => r.Type === 'AWS::S3::Bucket' && k.startsWith('DetectionStateBucket'),
-      )?.[0];
-      return (
-        (id && t.Resources[id]?.Properties.LifecycleConfiguration) as { Rules: Record<string, unknown>[] }
-      ).Rules;
+      )?.[1];
+      const lifecycle = bucket?.Properties.LifecycleConfiguration as
+        | { Rules: Record<string, unknown>[] }
+        | undefined;
+      if (lifecycle === undefined)
+        throw new Error('the detection state bucket has no lifecycle configuration');
+      return lifecycle.Rules;
     };
     const rules = rulesOf(json);
     expect(rules).toContainEqual(

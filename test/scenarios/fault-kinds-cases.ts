@@ -24,12 +24,6 @@ export interface KindExpectation {
   readonly severity: Severity;
   /** Latency bound where the product promises one. */
   readonly maxLatencySeconds?: number;
-  /**
-   * A KNOWN false notification of another detector in this scenario, named with the reason; the
-   * closing note of the change that added it lists it as open work. Every other false
-   * notification still fails the test, and this one must stay of exactly these kinds.
-   */
-  readonly knownFalse?: { readonly kinds: readonly string[]; readonly why: string };
 }
 
 const promptPage = { severity: 'page', maxLatencySeconds: PAGE_LATENCY_S } as const;
@@ -54,17 +48,7 @@ export const EXPECTED: Readonly<Record<FaultKind, KindExpectation>> = {
   network_degradation: { kind: 'network_degradation', cause: 'network', severity: 'ticket' },
   driver_regression: { kind: 'driver_regression', cause: 'software', severity: 'page' },
   scheduler_contention: { kind: 'scheduler_contention', cause: 'scheduling', severity: 'ticket' },
-  fleet_utilisation_drop: {
-    kind: 'fleet_utilisation_drop',
-    cause: 'efficiency',
-    severity: 'ticket',
-    knownFalse: {
-      kinds: ['scheduling.sla_miss'],
-      why:
-        'the 26 h warm-up at 2,000 jobs/day queues a few interactive jobs past their 10-min start SLA on day 1; ' +
-        'the SLA detector notifies on two late jobs in one 5-min window instead of on SLA attainment over an hour',
-    },
-  },
+  fleet_utilisation_drop: { kind: 'fleet_utilisation_drop', cause: 'efficiency', severity: 'ticket' },
   model_drift: { kind: 'model_drift', cause: 'model', severity: 'ticket' },
 };
 
@@ -156,11 +140,7 @@ export async function expectDetectedAndRouted(e: KindExpectation): Promise<void>
   expect(opened.map((n) => n.category)).toEqual([e.cause]);
 
   // Quiet otherwise: nothing no fault explains, no second page for the same fault.
-  const known = new Set(e.knownFalse?.kinds ?? []);
-  expect(
-    summary.falseNotifications.filter((n) => !known.has(n.kind)),
-    context,
-  ).toEqual([]);
+  expect(summary.falseNotifications, context).toEqual([]);
   expect(summary.duplicates, context).toEqual([]);
   expect(summary.duplicateNotifications).toBe(0);
 }

@@ -21,6 +21,11 @@ import { madSorted, quantileSorted, sortedCopy } from './robust';
  * partial waits would drag the median down); the SLA check counts them as soon as they pass the
  * deadline, which is what catches a queue that has stopped moving altogether.
  *
+ * SLA misses are judged as attainment, the way an SLA is written ("95 % of interactive jobs start
+ * within 10 minutes"), over the last hour per (region, class, cluster): the jobs that began
+ * training in it, plus those still waiting past their deadline. Two late jobs among three hundred
+ * on time are the promise kept; two late jobs among twenty, or a queue that stopped, are not.
+ *
  * Scale. The 7-day baseline can come from LatencyAggregates instead of raw jobs: per clock hour
  * and (region, class), a histogram of start latencies in log buckets 5 % wide, folded in once as
  * jobs leave the window (foldLatencies). Counts are exact; median, p95 and MAD are read from the
@@ -32,6 +37,12 @@ export interface ClassSla {
   readonly maxStartLatencyMs?: number;
   /** Longest acceptable time from creation to end (or to now, while running). */
   readonly maxDurationMs?: number;
+  /**
+   * The attainment the class promises: the share of jobs judged in the attainment window (an hour
+   * by default) that met the SLA. Misses while attainment stays at or above it are the SLA working
+   * as promised (they show on the SLA attainment KPI, not as a finding). @default 0.95
+   */
+  readonly minAttainment?: number;
 }
 
 export const DEFAULT_SLAS: Readonly<Record<WorkloadClass, ClassSla>> = {
@@ -64,8 +75,10 @@ export interface SchedulingOptions {
   readonly p95Ratio?: number;
   /** ... and at least this much longer. @default 10 min */
   readonly minP95IncreaseMs?: number;
-  /** SLA misses below this count are 'info', from it on 'ticket'. @default 2 */
+  /** SLA misses below this count are 'info', from it on 'ticket' (when attainment is short). @default 2 */
   readonly ticketMinMisses?: number;
+  /** The stretch SLA attainment is judged over. @default 1 h */
+  readonly attainmentWindowMs?: number;
   /** Jobs listed in an SLA finding. @default 20 */
   readonly maxListedJobs?: number;
 }
@@ -226,8 +239,11 @@ const DEFAULTS = {
   p95Ratio: 2,
   minP95IncreaseMs: 10 * MINUTE_MS,
   ticketMinMisses: 2,
+  attainmentWindowMs: HOUR_MS,
   maxListedJobs: 20,
 };
+/** SLA attainment a class promises unless configured otherwise. */
+export const DEFAULT_MIN_ATTAINMENT = 0.95;
 const MIN_P95_JOBS = 20;
 
 export const START_LATENCY_KIND = 'scheduling.start_latency_growth';
@@ -261,6 +277,8 @@ const isEnded = (j: TrainingJobState) => j.status !== 'InProgress' && j.status !
 const round = (x: number, digits = 2): number => roundTo(x, digits);
 
 const minutes = (ms: number) => round(ms / MINUTE_MS, 1);
+
+const percent = (share: number) => `${round(share * 100, 1)} %`;
 
 /** The job's cluster from its JOB_CLUSTER_TAG; undefined when untagged. */
 function clusterOf(job: TrainingJobState): string | undefined {
@@ -344,8 +362,9 @@ export function detectScheduling(input: SchedulingInput): { findings: Finding[] 
     if (growth) findings.push(growth);
     // SLA misses per cluster: queues are per cluster, and one congested cluster must not be
     // reported as a region-wide problem (or hidden among the others' jobs).
+    const attainmentStart = Math.max(0, now - o.attainmentWindowMs);
     for (const jobs of byCluster(g.jobs)) {
-      const sla = slaMisses({ ...g, jobs }, input.options?.sla?.[g.cls], o, now, windowStart, window);
+      const sla = slaMisses({ ...g, jobs }, input.options?.sla?.[g.cls], o, now, attainmentStart);
       if (sla) findings.push(sla);
     }
   }
@@ -424,10 +443,11 @@ function slaMisses(
   o: typeof DEFAULTS,
   now: number,
   windowStart: number,
-  window: { startMs: number; endMs: number },
 ): Finding | undefined {
   const sla: ClassSla = { ...DEFAULT_SLAS[g.cls], ...definedOnly(override ?? {}) };
   const misses: { job: TrainingJobState; what: string; overMs: number }[] = [];
+  // Jobs whose SLA was judged in the window: each counts once, however many limits it missed.
+  const judged = new Set<TrainingJobState>();
   for (const job of g.jobs) {
     const from = waitStartOf(job, o.latencyFrom);
     const began = trainingBeganAt(job);
@@ -435,24 +455,36 @@ function slaMisses(
       if (began !== undefined) {
         // Judged once, in the window where the job began training.
         const wait = began - from;
-        if (began > windowStart && began <= now && wait > sla.maxStartLatencyMs)
-          misses.push({ job, what: 'start', overMs: wait - sla.maxStartLatencyMs });
+        if (began > windowStart && began <= now) {
+          judged.add(job);
+          if (wait > sla.maxStartLatencyMs)
+            misses.push({ job, what: 'start', overMs: wait - sla.maxStartLatencyMs });
+        }
       } else if (!isEnded(job) && now - from > sla.maxStartLatencyMs) {
         // Still waiting past the deadline: reported every run until it starts (the router dedups).
+        judged.add(job);
         misses.push({ job, what: 'start (still waiting)', overMs: now - from - sla.maxStartLatencyMs });
       }
     }
     if (sla.maxDurationMs !== undefined) {
-      const end = isEnded(job) ? (job.trainingEndTime ?? job.lastModifiedTime) : now;
-      const inWindow = isEnded(job) ? end > windowStart && end <= now : true;
+      const ended = isEnded(job);
+      const end = ended ? (job.trainingEndTime ?? job.lastModifiedTime) : now;
       const total = end - job.creationTime;
-      if (inWindow && total > sla.maxDurationMs)
-        misses.push({ job, what: 'duration', overMs: total - sla.maxDurationMs });
+      // Ended in the window (judged once), or still running past the limit (judged every run).
+      if (ended ? end > windowStart && end <= now : total > sla.maxDurationMs) {
+        judged.add(job);
+        if (total > sla.maxDurationMs)
+          misses.push({ job, what: 'duration', overMs: total - sla.maxDurationMs });
+      }
     }
   }
   if (misses.length === 0) return undefined;
-  misses.sort((a, b) => b.overMs - a.overMs || a.job.jobName.localeCompare(b.job.jobName));
   const jobs = new Set(misses.map((m) => m.job));
+  const attainment = 1 - jobs.size / judged.size;
+  const target = sla.minAttainment ?? DEFAULT_MIN_ATTAINMENT;
+  if (attainment >= target) return undefined;
+  misses.sort((a, b) => b.overMs - a.overMs || a.job.jobName.localeCompare(b.job.jobName));
+  const window = { startMs: windowStart, endMs: now };
   const startMisses = misses.filter((m) => m.what.startsWith('start')).length;
   const durationMisses = misses.length - startMisses;
   const limits = [
@@ -468,13 +500,16 @@ function slaMisses(
     kind: SLA_MISS_KIND,
     severity: misses.length >= o.ticketMinMisses ? 'ticket' : 'info',
     cause: 'scheduling',
-    title: `${misses.length} SLA miss(es) for ${g.cls} jobs in ${where} (${limits})`,
-    summary: `${jobs.size} ${g.cls} job(s) missed the class SLA (${limits}): ${startMisses} on start latency, ${durationMisses} on duration.`,
+    title: `${misses.length} SLA miss(es) for ${g.cls} jobs in ${where} (${limits}): attainment ${percent(attainment)} < ${percent(target)}`,
+    summary: `${jobs.size} of ${judged.size} ${g.cls} job(s) judged in the last ${minutes(now - windowStart)} min missed the class SLA (${limits}): ${startMisses} on start latency, ${durationMisses} on duration. Attainment ${percent(attainment)} against a target of ${percent(target)}.`,
     labels,
     evidence: {
       window,
       values: {
         misses: misses.length,
+        judgedJobs: judged.size,
+        attainment: round(attainment, 4),
+        targetAttainment: target,
         startMisses,
         durationMisses,
         worstOverMinutes: minutes(misses[0]?.overMs ?? 0),

@@ -181,28 +181,57 @@ function trainingOf(j: TrainingJobState): number | undefined {
   return j.transitions.find((t) => t.status === 'Training')?.startTime;
 }
 
+/** A job of `cls` that began training `minutesAgo` before NOW after waiting `latencyMin`. */
+function beganAgo(
+  cls: string,
+  minutesAgo: number,
+  latencyMin: number,
+  extra: Partial<TrainingJobState> = {},
+) {
+  return started(cls, NOW - (minutesAgo + latencyMin) * MIN, latencyMin * MIN, 45 * MIN, extra);
+}
+
 describe('detectScheduling: SLA misses', () => {
   it.each([
-    // name, interactive start latencies in the window (min), expected misses, severity
+    // name, interactive start latencies in the last hour (min), expected misses, severity
     ['all within 10 min', [2, 4, 9.5], 0, undefined],
-    ['one miss', [2, 4, 14], 1, 'info'],
-    ['three misses', [12, 25, 4, 11, 3], 3, 'ticket'],
+    ['one miss of three', [2, 4, 14], 1, 'info'],
+    ['three misses of five', [12, 25, 4, 11, 3], 3, 'ticket'],
   ])('interactive: %s', (_name, latencies, misses, severity) => {
-    const jobs = latencies.map((m, i) => started('interactive', NOW - 3 * HOUR_MS + i * 10 * MIN, m * MIN));
+    const jobs = latencies.map((m, i) => beganAgo('interactive', 50 - i * 5, m));
     const sla = ofKind(run(jobs), SLA_MISS_KIND);
     expect(sla).toHaveLength(misses > 0 ? 1 : 0);
     if (misses > 0) {
       expect(sla[0]?.severity).toBe(severity);
       expect(sla[0]?.evidence.values?.misses).toBe(misses);
+      expect(sla[0]?.evidence.values?.judgedJobs).toBe(latencies.length);
       expect(sla[0]?.title).toContain('interactive');
     }
   });
 
+  it('judges attainment over the last hour: a few misses among many jobs on time are the SLA kept', () => {
+    const onTime = (n: number) =>
+      Array.from({ length: n }, (_, i) => beganAgo('interactive', 1 + (i % 58), 3));
+    const late = [beganAgo('interactive', 20, 14), beganAgo('interactive', 10, 16)];
+    // 2 of 62 late: 96.8 % ≥ 95 %.
+    expect(ofKind(run([...onTime(60), ...late]), SLA_MISS_KIND)).toEqual([]);
+    // 2 of 32 late: 93.75 % < 95 %: a ticket that says so.
+    const short = ofKind(run([...onTime(30), ...late]), SLA_MISS_KIND);
+    expect(short.map((f) => f.severity)).toEqual(['ticket']);
+    expect(short[0]?.evidence.values).toMatchObject({ misses: 2, judgedJobs: 32, attainment: 0.9375 });
+    expect(short[0]?.title).toContain('attainment 93.8 % < 95 %');
+    // A class may promise less.
+    expect(
+      ofKind(run([...onTime(30), ...late], { sla: { interactive: { minAttainment: 0.9 } } }), SLA_MISS_KIND),
+    ).toEqual([]);
+    // Late jobs that began training more than an hour ago are not judged again.
+    const earlier = [beganAgo('interactive', 70, 14), beganAgo('interactive', 65, 16)];
+    expect(ofKind(run([...onTime(5), ...earlier]), SLA_MISS_KIND)).toEqual([]);
+  });
+
   it('uses each class its own SLA and honours overrides', () => {
     // 45 min: fine for batch (60) and distributed (120), a miss for interactive (10).
-    const jobs = ['interactive', 'batch', 'distributed'].map((cls) =>
-      started(cls, NOW - 2 * HOUR_MS, 45 * MIN),
-    );
+    const jobs = ['interactive', 'batch', 'distributed'].map((cls) => beganAgo(cls, 5, 45));
     expect(ofKind(run(jobs), SLA_MISS_KIND).map((f) => f.title)).toEqual([
       expect.stringMatching(/^1 SLA miss\(es\) for interactive jobs/),
     ]);
@@ -232,18 +261,19 @@ describe('detectScheduling: SLA misses', () => {
 
   it('checks the optional duration SLA and caps the job list', () => {
     const jobs = [
+      // Ended in the last hour (the first ten) or still running after 4 h (the rest).
       ...Array.from({ length: 30 }, (_, i) =>
-        started('batch', NOW - 5 * HOUR_MS, 5 * MIN, (3 + i / 10) * HOUR_MS),
+        started('batch', NOW - 4 * HOUR_MS, 5 * MIN, (3 + i / 10) * HOUR_MS),
       ),
-      // Within the SLA: 5 min queue + 2 h training.
-      started('batch', NOW - 5 * HOUR_MS, 5 * MIN, 2 * HOUR_MS),
+      // Within the SLA: 5 min queue + 2 h training, ended before the hour judged.
+      started('batch', NOW - 4 * HOUR_MS, 5 * MIN, 2 * HOUR_MS),
     ];
     const sla = ofKind(
       run(jobs, { sla: { batch: { maxDurationMs: 3 * HOUR_MS } }, maxListedJobs: 5 }),
       SLA_MISS_KIND,
     );
     expect(sla).toHaveLength(1);
-    // Finished ones exceed 3 h by their 5 min queue; the running ones have been going for 5 h.
+    // Finished ones exceed 3 h by their 5 min queue; the running ones have been going for 4 h.
     expect(sla[0]?.evidence.values?.durationMisses).toBe(30);
     expect(sla[0]?.evidence.values?.startMisses).toBe(0);
     expect(sla[0]?.evidence.detail).toContain('(+25 more)');
@@ -251,9 +281,7 @@ describe('detectScheduling: SLA misses', () => {
 
   it('judges each cluster (job cluster tag) on its own and labels the finding with it', () => {
     const tagged = (cluster: string, latencyMin: number, i: number) =>
-      started('interactive', NOW - 3 * HOUR_MS + i * 10 * MIN, latencyMin * MIN, 45 * MIN, {
-        tags: { 'fleetwatch:cluster': cluster },
-      });
+      beganAgo('interactive', 50 - i * 5, latencyMin, { tags: { 'fleetwatch:cluster': cluster } });
     // Cluster a: three misses; cluster b: all on time.
     const jobs = [
       tagged('a', 25, 0),
