@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from '../../lambdas/core/time';
 import { type ScenarioInput, validateScenario } from '../../lambdas/sim/scenario';
 import { runSimulation, type SimulationResult } from '../../lambdas/wiring/simulation';
@@ -88,4 +88,22 @@ export function expectAttributedTo(r: SimulationResult, category: string): Simul
   );
   expect(incidents.length).toBeGreaterThan(0);
   return drop;
+}
+
+/**
+ * Runs every case once before the file's tests (one after another: each is a full simulation) and
+ * returns the accessor of their results.
+ */
+export function runCasesBeforeAll<K extends string>(
+  cases: Readonly<Record<K, DecompositionCase>>,
+): (k: K) => SimulationResult {
+  const results = new Map<K, SimulationResult>();
+  beforeAll(async () => {
+    for (const key of Object.keys(cases) as K[]) results.set(key, await runCase(cases[key]));
+  }, 180_000);
+  return (k) => {
+    const r = results.get(k);
+    if (r === undefined) throw new Error(`decomposition case ${k} did not run`);
+    return r;
+  };
 }

@@ -1,11 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { SimulationResult } from '../../lambdas/wiring/simulation';
+import { describe, expect, it } from 'vitest';
 import {
   type DecompositionCase,
   expectAttributedTo,
   ONSET_MS,
   onset,
-  runCase,
+  runCasesBeforeAll,
 } from './kpi-decomposition-cases';
 
 /**
@@ -64,12 +63,7 @@ const CASES = {
   },
 } satisfies Record<string, DecompositionCase>;
 
-const results: Partial<Record<keyof typeof CASES, SimulationResult>> = {};
-beforeAll(async () => {
-  for (const [key, c] of Object.entries(CASES)) results[key as keyof typeof CASES] = await runCase(c);
-}, 180_000);
-
-const result = (k: keyof typeof CASES) => results[k] as SimulationResult;
+const result = runCasesBeforeAll(CASES);
 
 describe('goodput decomposition: data I/O and network from the step-time breakdown', () => {
   it('data-io: starved input pipelines', () => {

@@ -1,6 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { SimulationResult } from '../../lambdas/wiring/simulation';
-import { type DecompositionCase, expectAttributedTo, onset, runCase } from './kpi-decomposition-cases';
+import { describe, expect, it } from 'vitest';
+import {
+  type DecompositionCase,
+  expectAttributedTo,
+  onset,
+  runCasesBeforeAll,
+} from './kpi-decomposition-cases';
 
 /**
  * Goodput decomposition on simulated faults of a known cause (issue 6): hardware, software and
@@ -56,12 +60,7 @@ const CASES = {
   },
 } satisfies Record<string, DecompositionCase>;
 
-const results: Partial<Record<keyof typeof CASES, SimulationResult>> = {};
-beforeAll(async () => {
-  for (const [key, c] of Object.entries(CASES)) results[key as keyof typeof CASES] = await runCase(c);
-}, 180_000);
-
-const result = (k: keyof typeof CASES) => results[k] as SimulationResult;
+const result = runCasesBeforeAll(CASES);
 
 describe('goodput decomposition on simulated faults of a known cause', () => {
   it('hardware: nodes lost to fatal Xids', () => {
