@@ -17,6 +17,9 @@ import { NaiveDetector } from './naive-detector';
  *
  *   npm run bench:quality                       # 30 days, scenarios/reference-30d.yaml
  *   npx tsx bench/alert-quality.bench.ts --days 2 --json out/bench/alert-quality-2d.json
+ *   npx tsx bench/alert-quality.bench.ts --from-day 7 --days 7 --json out/bench/aq-7-14.json
+ *                    # a segment: days 7-14, after a warm-up day (6-7) that is simulated, not scored;
+ *                    # bench/alert-quality-merge.ts adds segments up (they run in parallel)
  *
  * Definitions (per detector):
  *   page-worthy faults  faults whose ground truth severity is page and that took hold in the run
@@ -32,33 +35,69 @@ const { values } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'scenarios/reference-30d.yaml' },
     days: { type: 'string' },
+    'from-day': { type: 'string' },
+    'warm-up-days': { type: 'string', default: '1' },
     json: { type: 'string', default: 'out/bench/alert-quality.json' },
   },
 });
 
 const text = readFileSync(values.scenario, 'utf8');
 const doc = parseYaml(text) as Record<string, unknown>;
-if (values.days !== undefined) {
-  const days = Number(values.days);
-  if (!Number.isFinite(days) || days <= 0)
-    throw new Error(`--days: got ${JSON.stringify(values.days)}; allowed a positive number of days`);
-  doc.duration = `${Math.round(days * 24 * 60)}m`;
-  // A shorter run keeps only the faults and one-off maintenance that start inside it.
-  const endMs = Date.parse(String(doc.start)) + days * 86_400_000;
-  const inside = (at: unknown) => typeof at === 'string' && Date.parse(at) < endMs;
-  const faults = (doc.faults as { at?: unknown }[] | undefined) ?? [];
-  doc.faults = faults.filter((f) => inside(f.at));
-  const maintenance = (doc.maintenance as { start?: unknown; cron?: unknown }[] | undefined) ?? [];
-  doc.maintenance = maintenance.filter((m) => m.cron !== undefined || inside(m.start));
-  process.stdout.write(
-    `--days ${days}: ${(doc.faults as unknown[]).length} of ${faults.length} faults, ` +
-      `${(doc.maintenance as unknown[]).length} of ${maintenance.length} maintenance entries start inside the run\n`,
+const DAY_MS = 86_400_000;
+const daysArg = (name: string, raw: string | undefined, min: number): number | undefined => {
+  if (raw === undefined) return undefined;
+  const x = Number(raw);
+  if (!Number.isFinite(x) || x < min)
+    throw new Error(`--${name}: got ${JSON.stringify(raw)}; allowed a number of days >= ${min}`);
+  return x;
+};
+const fromDay = daysArg('from-day', values['from-day'], 0) ?? 0;
+const warmUpDays =
+  fromDay > 0 ? Math.min(fromDay, daysArg('warm-up-days', values['warm-up-days'], 0) ?? 1) : 0;
+const originalStartMs = Date.parse(String(doc.start));
+const originalDays = parseDurationDays(String(doc.duration));
+const days = daysArg('days', values.days, Number.MIN_VALUE) ?? originalDays - fromDay;
+if (!(days > 0) || fromDay + days > originalDays + 1e-9)
+  throw new Error(
+    `--from-day ${fromDay} --days ${days}: outside the scenario's ${originalDays} days; allowed from-day + days <= ${originalDays}`,
   );
+/** Scored from here (the warm-up before it is simulated, not scored). */
+const toMinute = (ms: number) => Math.round(ms / 60_000) * 60_000;
+const scoredStartMs = toMinute(originalStartMs + fromDay * DAY_MS);
+if (fromDay > 0 || values.days !== undefined) {
+  const runStartMs = toMinute(scoredStartMs - warmUpDays * DAY_MS);
+  const endMs = scoredStartMs + days * DAY_MS;
+  doc.start = new Date(runStartMs).toISOString();
+  doc.duration = `${Math.round((warmUpDays + days) * 24 * 60)}m`;
+  // A segment keeps the faults that start in its scored span (a fault is scored in exactly one
+  // segment) and the one-off maintenance that starts inside the run.
+  const faults = (doc.faults as { at?: unknown }[] | undefined) ?? [];
+  doc.faults = faults.filter(
+    (f) => typeof f.at === 'string' && Date.parse(f.at) >= scoredStartMs && Date.parse(f.at) < endMs,
+  );
+  const maintenance = (doc.maintenance as { start?: unknown; cron?: unknown }[] | undefined) ?? [];
+  doc.maintenance = maintenance.filter(
+    (m) =>
+      m.cron !== undefined ||
+      (typeof m.start === 'string' && Date.parse(m.start) >= runStartMs && Date.parse(m.start) < endMs),
+  );
+  process.stdout.write(
+    `days ${fromDay}-${fromDay + days} scored (${warmUpDays} warm-up day(s) before): ${(doc.faults as unknown[]).length} of ${faults.length} faults, ` +
+      `${(doc.maintenance as unknown[]).length} of ${maintenance.length} maintenance entries\n`,
+  );
+}
+
+/** Days of a scenario duration such as 30d, 36h or 90m. */
+function parseDurationDays(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd])$/.exec(d.trim());
+  if (!m) throw new Error(`scenario duration ${JSON.stringify(d)}: expected a number and s, m, h or d`);
+  const per = { s: 86_400, m: 1_440, h: 24, d: 1 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) / per;
 }
 const loaded = validateScenario(doc);
 if (!loaded.ok) throw new Error(`invalid scenario ${values.scenario}:\n  ${loaded.errors.join('\n  ')}`);
 const scenario = loaded.scenario;
-const weeks = scenario.durationMs / (7 * 24 * 3_600_000);
+const weeks = days / 7;
 
 process.stdout.write(
   `alert-quality: ${scenario.name}, ${(scenario.durationMs / 86_400_000).toFixed(2)} days, memory backend, FleetWatch + naive\n`,
@@ -82,8 +121,13 @@ const result = await runSimulation(scenario, {
     },
   ],
 });
-const fleetwatch = summaryOf(result);
-const scoredNaive = naive.forScoring();
+// Notifications of the warm-up are not scored (the faults of a segment all start after it).
+const scored = <T extends { atMs: number }>(ns: readonly T[]): T[] =>
+  ns.filter((n) => n.atMs >= scoredStartMs);
+const fwNotifications = scored(result.notifications);
+const fleetwatch = summaryOf({ ...result, notifications: fwNotifications });
+const rawNaive = naive.forScoring();
+const scoredNaive = { ...rawNaive, notifications: scored(rawNaive.notifications) };
 const naiveSummary = scoreRun({
   scenario: scenario.name,
   truth: result.truth,
@@ -97,6 +141,10 @@ const naiveSummary = scoreRun({
 
 interface Quality {
   pageWorthyFaults: number;
+  pageWorthyDetected: number;
+  pageWorthyPaged: number;
+  /** Latencies of the detected page-worthy faults, sorted (the merge takes medians over segments). */
+  pageWorthyLatencies: number[];
   recall: number;
   pagedRecall: number;
   falsePagesPerWeek: number;
@@ -150,6 +198,9 @@ function quality(summary: RunSummary, notifications: readonly ScoredNotification
   const falseTickets = falseAlerts.filter((n) => n.severity === 'ticket').length;
   return {
     pageWorthyFaults: pageWorthy.length,
+    pageWorthyDetected: pageWorthy.filter((f) => f.detected).length,
+    pageWorthyPaged: pageWorthy.filter((f) => f.severity === 'page').length,
+    pageWorthyLatencies: latencies,
     recall: ratio(pageWorthy.filter((f) => f.detected).length, pageWorthy.length),
     pagedRecall: ratio(pageWorthy.filter((f) => f.severity === 'page').length, pageWorthy.length),
     falsePagesPerWeek: round(falsePages / weeks),
@@ -183,7 +234,7 @@ function round(x: number, digits = 2): number {
   return Math.round(x * f) / f;
 }
 
-const fw = quality(fleetwatch, result.notifications);
+const fw = quality(fleetwatch, fwNotifications);
 const nv = quality(naiveSummary, scoredNaive.notifications);
 const notTakenHold = result.truth.filter((t) => t.status === 'pending' || t.status === 'unresolved');
 
@@ -229,7 +280,9 @@ process.stdout.write(`simulation wall time ${result.runtimeSeconds} s\n`);
 
 const out = {
   scenario: scenario.name,
-  days: round(scenario.durationMs / 86_400_000, 3),
+  days: round(days, 3),
+  fromDay,
+  warmUpDays,
   command: `tsx bench/alert-quality.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
   machine: machine(),
   runtimeSeconds: result.runtimeSeconds,
