@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { qualityTable } from './lib/quality-table';
 
 /**
  * Adds up alert-quality segments (bench/alert-quality.bench.ts --from-day D --days N) into one
@@ -181,24 +182,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ),
   };
   writeFileSync(values.json, `${JSON.stringify(merged, null, 2)}\n`);
-  const pct = (x: number) => `${round(x * 100, 1)} %`;
-  const rows: [string, (q: MergedQuality) => string][] = [
-    ['page-worthy faults (took hold)', (q) => String(q.pageWorthyFaults)],
-    ['recall (any notification)', (q) => pct(q.recall)],
-    ['recall (paged)', (q) => pct(q.pagedRecall)],
-    ['false pages / week', (q) => `${q.falsePagesPerWeek} (${q.falsePages})`],
-    ['false tickets / week', (q) => `${q.falseTicketsPerWeek} (${q.falseTickets})`],
-    ['pages during maintenance', (q) => String(q.pagesDuringMaintenance)],
-    ['duplicates', (q) => String(q.duplicates)],
-    ['notifications (pages)', (q) => `${q.notifications} (${q.pages})`],
-    ['median latency, page-worthy (s)', (q) => String(q.medianLatencySeconds ?? '-')],
-  ];
   process.stdout.write(
     [
       `days ${fromDay}-${fromDay + days}, ${ordered.length} segment(s)`,
-      '| metric | FleetWatch | naive thresholds |',
-      '|---|---|---|',
-      ...rows.map(([name, f]) => `| ${name} | ${f(merged.fleetwatch)} | ${f(merged.naive)} |`),
+      ...qualityTable(merged.fleetwatch, merged.naive),
       `FleetWatch false pages by kind: ${JSON.stringify(merged.fleetwatch.falsePagesByKind)}`,
       `FleetWatch false tickets by kind: ${JSON.stringify(merged.fleetwatch.falseTicketsByKind)}`,
       `naive false pages by kind: ${JSON.stringify(merged.naive.falsePagesByKind)}`,

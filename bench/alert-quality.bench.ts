@@ -7,6 +7,7 @@ import { validateScenario } from '../lambdas/sim/index';
 import { type RunSummary, type ScoredNotification, scoreRun } from '../lambdas/sim/score';
 import { runSimulation, summaryOf } from '../lambdas/wiring/simulation';
 import { machine } from './lib/machine';
+import { qualityTable } from './lib/quality-table';
 import { NaiveDetector } from './naive-detector';
 
 /**
@@ -238,24 +239,8 @@ const fw = quality(fleetwatch, fwNotifications);
 const nv = quality(naiveSummary, scoredNaive.notifications);
 const notTakenHold = result.truth.filter((t) => t.status === 'pending' || t.status === 'unresolved');
 
-const rows: [string, (q: Quality) => string][] = [
-  ['page-worthy faults (took hold)', (q) => String(q.pageWorthyFaults)],
-  ['recall (any notification)', (q) => pct(q.recall)],
-  ['recall (paged)', (q) => pct(q.pagedRecall)],
-  ['false pages / week', (q) => `${q.falsePagesPerWeek} (${q.falsePages})`],
-  ['false tickets / week', (q) => `${q.falseTicketsPerWeek} (${q.falseTickets})`],
-  ['pages during maintenance', (q) => String(q.pagesDuringMaintenance)],
-  ['duplicates', (q) => String(q.duplicates)],
-  ['notifications (pages)', (q) => `${q.notifications} (${q.pages})`],
-  ['median latency, page-worthy (s)', (q) => String(q.medianLatencySeconds ?? '-')],
-];
-function pct(x: number): string {
-  return `${Math.round(x * 1000) / 10} %`;
-}
 const lines = [
-  '| metric | FleetWatch | naive thresholds |',
-  '|---|---|---|',
-  ...rows.map(([name, f]) => `| ${name} | ${f(fw)} | ${f(nv)} |`),
+  ...qualityTable(fw, nv),
   '',
   '| fault | kind | expected | FleetWatch latency (s) | naive latency (s) |',
   '|---|---|---|---|---|',
