@@ -144,6 +144,8 @@ interface Quality {
   pageWorthyFaults: number;
   pageWorthyDetected: number;
   pageWorthyPaged: number;
+  /** Every false page and ticket (when, what, and the cluster when the notification names one). */
+  falseAlertList: { at: string; kind: string; severity: Severity; cluster?: string }[];
   /** Latencies of the detected page-worthy faults, sorted (the merge takes medians over segments). */
   pageWorthyLatencies: number[];
   recall: number;
@@ -199,6 +201,14 @@ function quality(summary: RunSummary, notifications: readonly ScoredNotification
   const falseTickets = falseAlerts.filter((n) => n.severity === 'ticket').length;
   return {
     pageWorthyFaults: pageWorthy.length,
+    falseAlertList: falseAlerts
+      .filter((n) => n.severity !== 'info')
+      .map((n) => ({
+        at: new Date(n.atMs).toISOString(),
+        kind: n.kind,
+        severity: n.severity,
+        ...('cluster' in n && typeof n.cluster === 'string' ? { cluster: n.cluster } : {}),
+      })),
     pageWorthyDetected: pageWorthy.filter((f) => f.detected).length,
     pageWorthyPaged: pageWorthy.filter((f) => f.severity === 'page').length,
     pageWorthyLatencies: latencies,
