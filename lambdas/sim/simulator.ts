@@ -114,6 +114,11 @@ const DRIVER_FAIL_AT_INIT_SHARE = 0.5;
 const DRIVER_FAIL_WITHIN_MINUTES = 8;
 const METRIC_DEFINITIONS = [{ Name: 'train:loss', Regex: 'loss=([0-9\\.]+)' }];
 
+/** network_degradation's slowdown of the distributed jobs on the degraded fabric. */
+function networkSlowdown(spec: FaultSpec): number {
+  return Number(spec.params.slowdown ?? 2.5);
+}
+
 /** A job's metric definitions: the loss, plus the step-time breakdown for the jobs that log it. */
 function metricDefinitionsOf(job: SimJob): { Name: string; Regex: string }[] {
   return publishesStepTimes(job)
@@ -838,15 +843,9 @@ export class FleetSimulator {
           kind === 'dataloader'
             ? Number(spec.params.slowdown ?? 3)
             : kind === 'network'
-              ? Number(spec.params.slowdown ?? 2.5)
+              ? networkSlowdown(spec)
               : 1;
-        for (const job of jobs) {
-          const effect: JobEffect = { faultId: spec.id, kind, slowdown };
-          job.effects.set(spec.id, effect);
-          job.effectLog.push({ effect, fromMs: t, toMs: Number.POSITIVE_INFINITY });
-          f.jobSeqs.push(job.seq);
-          this.setCadences(job, t);
-        }
+        for (const job of jobs) this.startJobEffect(f, job, { faultId: spec.id, kind, slowdown }, t);
         if (spec.kind === 'network_degradation') {
           const gpus =
             spec.target.job === undefined
@@ -972,16 +971,16 @@ export class FleetSimulator {
       if (spec.kind !== 'network_degradation' || spec.target.job !== undefined) continue;
       if (f.truth.status !== 'active' || t >= f.endAtMs || job.effects.has(spec.id)) continue;
       if (!job.gpus.some((g) => f.gpus.includes(g))) continue;
-      const effect: JobEffect = {
-        faultId: spec.id,
-        kind: 'network',
-        slowdown: Number(spec.params.slowdown ?? 2.5),
-      };
-      job.effects.set(spec.id, effect);
-      job.effectLog.push({ effect, fromMs: t, toMs: Number.POSITIVE_INFINITY });
-      f.jobSeqs.push(job.seq);
-      this.setCadences(job, t);
+      this.startJobEffect(f, job, { faultId: spec.id, kind: 'network', slowdown: networkSlowdown(spec) }, t);
     }
+  }
+
+  /** Fault `f` starts affecting `job` at t: its effect, the fault's job list and the job's cadences. */
+  private startJobEffect(f: FaultRuntime, job: SimJob, effect: JobEffect, t: number): void {
+    job.effects.set(effect.faultId, effect);
+    job.effectLog.push({ effect, fromMs: t, toMs: Number.POSITIVE_INFINITY });
+    f.jobSeqs.push(job.seq);
+    this.setCadences(job, t);
   }
 
   private setCadences(job: SimJob, t: number): void {
