@@ -1,6 +1,6 @@
 import type { TrainingJobState } from '../model';
 import { workloadClassOf } from './jobs';
-import { logGamma } from './proportions';
+import { logChoose } from './proportions';
 
 /**
  * Early failures of a just-rolled-out cohort (a new driver, image or framework version), judged
@@ -78,8 +78,7 @@ export function oldestTrainingAgeMs(jobs: readonly TrainingJobState[], nowMs: nu
 function binomialPmf(k: number, n: number, p: number): number {
   if (p <= 0) return k === 0 ? 1 : 0;
   if (p >= 1) return k === n ? 1 : 0;
-  const logC = logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
-  return Math.exp(logC + k * Math.log(p) + (n - k) * Math.log(1 - p));
+  return Math.exp(logChoose(n, k) + k * Math.log(p) + (n - k) * Math.log(1 - p));
 }
 
 /**
