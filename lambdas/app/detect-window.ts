@@ -408,24 +408,13 @@ async function recordUsage(
       ...(placement ? { placement } : {}),
       ...(stepShares ? { stepShares } : {}),
     });
-    const record =
-      inventory.skipped === 0 && stepIssues.length === 0
-        ? derived
-        : {
-            ...derived,
-            issues: [
-              ...derived.issues,
-              ...stepIssues,
-              ...(inventory.skipped === 0
-                ? []
-                : [
-                    {
-                      subject: 'inventory',
-                      problem: `${inventory.skipped} remembered GPUs are not in a configured fleet (or their key does not parse); not counted as capacity`,
-                    },
-                  ]),
-            ],
-          };
+    const extra = [...stepIssues];
+    if (inventory.skipped > 0)
+      extra.push({
+        subject: 'inventory',
+        problem: `${inventory.skipped} remembered GPUs are not in a configured fleet (or their key does not parse); not counted as capacity`,
+      });
+    const record = extra.length === 0 ? derived : { ...derived, issues: [...derived.issues, ...extra] };
     await deps.usage?.record(record);
     deps.ops.count('usageRecordsWritten', 1);
     if (record.issues.length > 0)

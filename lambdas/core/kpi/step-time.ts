@@ -46,7 +46,6 @@ export function stepSharesOf(
   samples: readonly StepTimeSample[],
   issues: InputIssue[] = [],
 ): StepShares | undefined {
-  let step = 0;
   let stepForData = 0;
   let stepForComm = 0;
   let data = 0;
@@ -58,7 +57,6 @@ export function stepSharesOf(
       if (bad || s.stepSeconds !== undefined) rejected++;
       continue;
     }
-    step += s.stepSeconds;
     if (valid(s.dataWaitSeconds)) {
       stepForData += s.stepSeconds;
       data += s.dataWaitSeconds;
@@ -73,7 +71,8 @@ export function stepSharesOf(
       subject,
       problem: `${rejected} step-time minutes with a negative, non-finite or zero time; allowed step time > 0, data and comm time >= 0; minutes skipped`,
     });
-  if (step <= 0 || (stepForData <= 0 && stepForComm <= 0)) return undefined;
+  // A data or comm sum implies a valid step time in the same minutes.
+  if (stepForData <= 0 && stepForComm <= 0) return undefined;
   let d = stepForData > 0 ? data / stepForData : undefined;
   let c = stepForComm > 0 ? comm / stepForComm : undefined;
   const total = (d ?? 0) + (c ?? 0);
