@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectionConfigSchema } from '../../../lambdas/contracts/detection-config';
-import { type Finding, findingSchema } from '../../../lambdas/contracts/finding';
-import {
-  type DetectionState,
-  emptyDetectionState,
-  jobStateKey,
-} from '../../../lambdas/core/detect/detection-state';
 import { resumedAfterStopMs } from '../../../lambdas/core/detect/jobs';
-import {
-  checkpointChecksDue,
-  detectionSettingsFrom,
-  progressKey,
-  runDetectors,
-} from '../../../lambdas/core/detect/run-detectors';
+import { runCheckpointJob } from './checkpoint-runs';
 import { job, MIN } from './job-fixtures';
 
 /**
@@ -24,8 +12,6 @@ import { job, MIN } from './job-fixtures';
  */
 
 const START = Date.UTC(2026, 10, 24, 9);
-const settings = detectionSettingsFrom(detectionConfigSchema.parse({}), []);
-const KEY = jobStateKey('us-east-1', 'ck-2');
 const ck = job({
   jobName: 'ck-2',
   workloadClass: 'batch',
@@ -33,22 +19,16 @@ const ck = job({
   checkpointS3Uri: 's3://ckpt/ck-2/',
   metricNames: ['train:loss'],
 });
-/** Job-health kinds only (the fixture job also misses its scheduling SLA, irrelevant here). */
-const kinds = (fs: readonly Finding[]) => fs.map((f) => f.kind).filter((k) => k.startsWith('job.'));
 const STOPS = ['job.progress_stalled', 'job.hung', 'job.gpus_idle'];
 
 /**
  * 5-minute runs from START. The job logs progress every 2 min and writes a checkpoint every 20 min
  * of WORK (every N steps), except while it is stopped in [stopFrom, stopTo) where it does neither;
  * `checkpointing: false` stops only the checkpoints from stopFrom on (a checkpoint stall proper).
- * The prefix is listed whenever checkpointChecksDue says so, as the use case does.
  */
 function simulate(opts: { stopFrom: number; stopTo: number; runs: number; checkpointing?: boolean }) {
   const stopped = (t: number) => t >= opts.stopFrom && t < opts.stopTo;
-  let state: DetectionState = emptyDetectionState();
-  const out: { at: number; kinds: string[] }[] = [];
-  for (let i = 1; i <= opts.runs; i++) {
-    const now = START + i * 5 * MIN;
+  return runCheckpointJob(ck, START, opts.runs, (now) => {
     const progress: number[] = [];
     let worked = 0;
     let newest: number | undefined;
@@ -59,22 +39,8 @@ function simulate(opts: { stopFrom: number; stopTo: number; runs: number; checkp
       const writes = opts.checkpointing !== false || t < opts.stopFrom;
       if (worked % (20 * MIN) === 0 && writes) newest = t;
     }
-    const due = checkpointChecksDue(state, [ck], now, 15 * MIN, 10).length > 0;
-    const r = runDetectors({
-      samples: [],
-      window: { startMs: now - 5 * MIN, endMs: now },
-      nowMs: now,
-      jobs: [ck],
-      progress: new Map([[progressKey('us-east-1', 'ck-2'), progress]]),
-      checkpointListings: due ? new Map([[KEY, newest]]) : new Map(),
-      state: JSON.parse(JSON.stringify(state)),
-      settings,
-    });
-    for (const f of r.findings) expect(findingSchema.parse(f)).toEqual(f);
-    state = r.state;
-    out.push({ at: now, kinds: kinds(r.findings) });
-  }
-  return out;
+    return { progress, newest };
+  });
 }
 
 describe('checkpoint staleness after a job stop (issues 3/4)', () => {

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { detectionConfigSchema } from '../../../lambdas/contracts/detection-config';
-import { type Finding, findingSchema } from '../../../lambdas/contracts/finding';
-import {
-  type DetectionState,
-  emptyDetectionState,
-  jobStateKey,
-} from '../../../lambdas/core/detect/detection-state';
 import { workSinceCheckpoint } from '../../../lambdas/core/detect/jobs';
-import {
-  checkpointChecksDue,
-  detectionSettingsFrom,
-  progressKey,
-  runDetectors,
-} from '../../../lambdas/core/detect/run-detectors';
 import { HOUR_MS } from '../../../lambdas/core/time';
+import { runCheckpointJob } from './checkpoint-runs';
 import { job, MIN } from './job-fixtures';
 
 /**
@@ -24,8 +12,6 @@ import { job, MIN } from './job-fixtures';
  */
 
 const START = Date.UTC(2026, 10, 24, 9);
-const settings = detectionSettingsFrom(detectionConfigSchema.parse({}), []);
-const KEY = jobStateKey('us-east-1', 'ck-3');
 const ck = job({
   jobName: 'ck-3',
   workloadClass: 'batch',
@@ -40,10 +26,7 @@ const ck = job({
  * `checkpointing` is false from `slowFrom`). Progress is read over the default 180-min lookback.
  */
 function simulate(opts: { slowFrom: number; slowdown: number; runs: number; checkpointing?: boolean }) {
-  let state: DetectionState = emptyDetectionState();
-  const out: { at: number; kinds: string[]; findings: Finding[] }[] = [];
-  for (let i = 1; i <= opts.runs; i++) {
-    const now = START + i * 5 * MIN;
+  return runCheckpointJob(ck, START, opts.runs, (now) => {
     const progress: number[] = [];
     let newest: number | undefined;
     let work = 0;
@@ -56,23 +39,8 @@ function simulate(opts: { slowFrom: number; slowdown: number; runs: number; chec
       const writes = opts.checkpointing !== false || t <= opts.slowFrom;
       if (after % 20 === 0 && writes) newest = t;
     }
-    const due = checkpointChecksDue(state, [ck], now, 15 * MIN, 10).length > 0;
-    const r = runDetectors({
-      samples: [],
-      window: { startMs: now - 5 * MIN, endMs: now },
-      nowMs: now,
-      jobs: [ck],
-      progress: new Map([[progressKey('us-east-1', 'ck-3'), progress]]),
-      checkpointListings: due ? new Map([[KEY, newest]]) : new Map(),
-      state: JSON.parse(JSON.stringify(state)),
-      settings,
-    });
-    for (const f of r.findings) expect(findingSchema.parse(f)).toEqual(f);
-    state = r.state;
-    const kinds = r.findings.map((f) => f.kind).filter((k) => k.startsWith('job.'));
-    out.push({ at: now, kinds, findings: r.findings });
-  }
-  return out;
+    return { progress, newest };
+  });
 }
 
 describe('checkpoint staleness of a slowed job (work at risk, issue 3/4)', () => {
