@@ -69,6 +69,9 @@ const seasonalSchema = z.strictObject({
   loadFactor: z.number().min(0).max(100),
 });
 
+/** Default of `workload.targetLoad`: a fleet about 60 % busy, its queue bounded. */
+export const DEFAULT_TARGET_LOAD = 0.6;
+
 const workloadSchema = z.strictObject({
   jobsPerDay: z.number().min(0).max(10_000_000),
   mix: z.strictObject({
@@ -77,6 +80,7 @@ const workloadSchema = z.strictObject({
     distributed: z.number().min(0).max(1),
   }),
   seasonal: z.array(seasonalSchema).default([]),
+  targetLoad: z.number().min(0.05).max(2).default(DEFAULT_TARGET_LOAD),
 });
 
 const scopeSchema = z.strictObject({
@@ -132,7 +136,8 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 type ParsedScenario = z.output<typeof scenarioSchema>;
 
 /** Target shapes by kind: what each fault may aim at. */
-type TargetForm = 'hardware' | 'gpu' | 'job' | 'network' | 'cohort' | 'cluster' | 'endpoint';
+/** `jobs`: one job picked by a selector, or every matching job training on a node or cluster. */
+type TargetForm = 'hardware' | 'gpu' | 'job' | 'jobs' | 'cohort' | 'cluster' | 'endpoint';
 
 interface ParamSpec {
   readonly type: 'number' | 'string';
@@ -177,12 +182,12 @@ export const FAULT_KIND_SPECS: Readonly<Record<FaultKind, KindSpec>> = {
   job_idle: { target: 'job', params: {}, defaultDurationMs: 120 * M },
   checkpoint_stall: { target: 'job', params: {}, defaultDurationMs: 180 * M },
   dataloader_bottleneck: {
-    target: 'job',
+    target: 'jobs',
     params: { slowdown: { type: 'number', min: 1.1, max: 100 } },
     defaultDurationMs: 120 * M,
   },
   network_degradation: {
-    target: 'network',
+    target: 'jobs',
     params: { slowdown: { type: 'number', min: 1.1, max: 100 } },
     defaultDurationMs: 90 * M,
   },
@@ -214,7 +219,7 @@ const TARGET_HELP: Record<TargetForm, string> = {
   hardware: '{ cluster }, { cluster, node } or { cluster, node, gpu }',
   gpu: '{ cluster, node, gpu }',
   job: `{ cluster, job } with job one of ${JOB_SELECTORS.join(', ')}`,
-  network: `{ cluster, job } (job one of ${JOB_SELECTORS.join(', ')}), { cluster } or { cluster, node }`,
+  jobs: `{ cluster, job } (job one of ${JOB_SELECTORS.join(', ')}), { cluster } or { cluster, node }`,
   cohort: '{ cluster, fraction } with 0 < fraction <= 1',
   cluster: '{ cluster }',
   endpoint: '{ endpoint }',
@@ -224,7 +229,7 @@ const ALLOWED_FIELDS: Record<TargetForm, readonly string[]> = {
   hardware: ['cluster', 'node', 'gpu'],
   gpu: ['cluster', 'node', 'gpu'],
   job: ['cluster', 'job'],
-  network: ['cluster', 'node', 'job'],
+  jobs: ['cluster', 'node', 'job'],
   cohort: ['cluster', 'fraction'],
   cluster: ['cluster'],
   endpoint: ['endpoint'],
@@ -294,6 +299,8 @@ export interface Scenario {
     readonly jobsPerDay: number;
     readonly mix: { readonly interactive: number; readonly batch: number; readonly distributed: number };
     readonly seasonal: readonly SeasonalWindow[];
+    /** Busy share of GPU-minutes the job durations are scaled down to when demand exceeds it. */
+    readonly targetLoad: number;
   };
   readonly maintenance: readonly MaintenanceSpec[];
   readonly faults: readonly FaultSpec[];
@@ -493,7 +500,12 @@ function resolve(s: ParsedScenario, errors: string[]): Scenario {
     endMs,
     tickMs,
     fleet,
-    workload: { jobsPerDay: s.workload.jobsPerDay, mix, seasonal: s.workload.seasonal },
+    workload: {
+      jobsPerDay: s.workload.jobsPerDay,
+      mix,
+      seasonal: s.workload.seasonal,
+      targetLoad: s.workload.targetLoad,
+    },
     maintenance,
     faults: [...faults].sort((a, b) => a.atMs - b.atMs || a.id.localeCompare(b.id)),
   };
@@ -552,7 +564,7 @@ function checkTarget(
   if (form === 'job' && target.job === undefined) {
     errors.push(`${path}.job: missing; a ${kind} fault targets ${TARGET_HELP[form]}`);
   }
-  if (form === 'network' && target.job !== undefined && target.node !== undefined) {
+  if (form === 'jobs' && target.job !== undefined && target.node !== undefined) {
     errors.push(`${path}: give either job or node, not both`);
   }
   if (form === 'cohort' && target.fraction === undefined) {

@@ -114,9 +114,16 @@ const DRIVER_FAIL_AT_INIT_SHARE = 0.5;
 const DRIVER_FAIL_WITHIN_MINUTES = 8;
 const METRIC_DEFINITIONS = [{ Name: 'train:loss', Regex: 'loss=([0-9\\.]+)' }];
 
-/** network_degradation's slowdown of the distributed jobs on the degraded fabric. */
-function networkSlowdown(spec: FaultSpec): number {
-  return Number(spec.params.slowdown ?? 2.5);
+/**
+ * The job effect of a fault that slows jobs (dataloader_bottleneck: every job it reaches;
+ * network_degradation: the distributed jobs on the degraded fabric); undefined for other kinds.
+ */
+function placeWideEffect(spec: FaultSpec): JobEffect | undefined {
+  if (spec.kind === 'dataloader_bottleneck')
+    return { faultId: spec.id, kind: 'dataloader', slowdown: Number(spec.params.slowdown ?? 3) };
+  if (spec.kind === 'network_degradation')
+    return { faultId: spec.id, kind: 'network', slowdown: Number(spec.params.slowdown ?? 2.5) };
+  return undefined;
 }
 
 /** A job's metric definitions: the loss, plus the step-time breakdown for the jobs that log it. */
@@ -584,7 +591,7 @@ export class FleetSimulator {
             job.progress.push({ fromMs: t, everyMs: job.progressEveryMs });
             if (job.checkpointEveryMs !== undefined)
               job.checkpoints.push({ fromMs: t, everyMs: job.checkpointEveryMs });
-            this.joinDegradedNetwork(job, t);
+            this.joinDegradedPlace(job, t);
           }
           break;
         case SECONDARY.training: {
@@ -697,11 +704,13 @@ export class FleetSimulator {
       const a = h?.[h.length - 1];
       if (a !== undefined && a.seq === job.seq) a.toMs = t;
     }
+    // A fault aimed at a job ends with its job(s); one aimed at a node or cluster lasts its time.
     for (const id of job.effects.keys()) {
       const f = this.faults.find((x) => x.spec.id === id);
       if (
         f !== undefined &&
         f.truth.status === 'active' &&
+        (f.spec.target.job !== undefined || placeWideEffect(f.spec) === undefined) &&
         f.jobSeqs.every((s) => this.jobs.get(s)?.endMs !== undefined)
       ) {
         this.endFault(f, t);
@@ -829,31 +838,21 @@ export class FleetSimulator {
       case 'network_degradation': {
         const jobs = this.jobTargets(f, t);
         if (jobs === undefined) return false;
-        const kind: JobEffect['kind'] =
-          spec.kind === 'job_stall'
-            ? 'stall'
-            : spec.kind === 'job_idle'
-              ? 'idle'
-              : spec.kind === 'checkpoint_stall'
-                ? 'checkpoint_stall'
-                : spec.kind === 'dataloader_bottleneck'
-                  ? 'dataloader'
-                  : 'network';
-        const slowdown =
-          kind === 'dataloader'
-            ? Number(spec.params.slowdown ?? 3)
-            : kind === 'network'
-              ? networkSlowdown(spec)
-              : 1;
-        for (const job of jobs) this.startJobEffect(f, job, { faultId: spec.id, kind, slowdown }, t);
-        if (spec.kind === 'network_degradation') {
-          const gpus =
+        const effect: JobEffect = placeWideEffect(spec) ?? {
+          faultId: spec.id,
+          kind: spec.kind === 'job_stall' ? 'stall' : spec.kind === 'job_idle' ? 'idle' : 'checkpoint_stall',
+          slowdown: 1,
+        };
+        for (const job of jobs) this.startJobEffect(f, job, effect, t);
+        if (effect.kind === 'dataloader' || effect.kind === 'network') {
+          // The place it degrades: jobs that start training there later join (joinDegradedPlace).
+          f.gpus =
             spec.target.job === undefined
               ? gpusOfTarget(this.fleet, spec.target)
               : jobs.flatMap((j) => j.gpus);
-          f.gpus = gpus;
-          for (const g of gpus) this.addEffect(f, g, 'nvlink', t, end, 40);
         }
+        if (spec.kind === 'network_degradation')
+          for (const g of f.gpus) this.addEffect(f, g, 'nvlink', t, end, 40);
         const first = jobs[0];
         if (first !== undefined) {
           const gpuLabels = labelsForGpus(
@@ -874,7 +873,10 @@ export class FleetSimulator {
           }
         } else {
           Object.assign(truth.labels, labelsForGpus(this.fleet, gpusOfTarget(this.fleet, spec.target)));
-          truth.note = 'no distributed job was training on the target; only the NVLink counters show it';
+          truth.note =
+            spec.kind === 'network_degradation'
+              ? 'no distributed job was training on the target; only the NVLink counters show it'
+              : 'no job was training on the target; jobs that start there while it lasts are slowed';
         }
         break;
       }
@@ -954,24 +956,29 @@ export class FleetSimulator {
       const pool = preferred.length > 0 ? preferred : settled.length > 0 ? settled : matching;
       return [f.rng.pick(pool.sort((a, b) => a.seq - b.seq))];
     }
-    // network_degradation on a node or cluster: every distributed job training there.
+    // network_degradation on a node or cluster: every distributed job training there;
+    // dataloader_bottleneck: every job training there.
     const gpus = new Set(gpusOfTarget(this.fleet, target));
-    return training.filter((j) => j.cls === 'distributed' && j.gpus.some((g) => gpus.has(g)));
+    return training.filter(
+      (j) => (kind !== 'network_degradation' || j.cls === 'distributed') && j.gpus.some((g) => gpus.has(g)),
+    );
   }
 
   /**
-   * A distributed job that starts training on GPUs of an active network_degradation fault targeted
-   * at a node or cluster is slowed like the jobs training there at the onset: the fabric is
-   * degraded for every job using it while it lasts, not only for the jobs that were there first.
+   * A job that starts training on GPUs of an active network_degradation (distributed jobs) or
+   * dataloader_bottleneck (every job) fault targeted at a node or cluster is slowed like the jobs
+   * training there at the onset: the fabric or the shared input path is degraded for every job
+   * using it while it lasts, not only for the jobs that were there first.
    */
-  private joinDegradedNetwork(job: SimJob, t: number): void {
-    if (job.cls !== 'distributed') return;
+  private joinDegradedPlace(job: SimJob, t: number): void {
     for (const f of this.faults) {
       const { spec } = f;
-      if (spec.kind !== 'network_degradation' || spec.target.job !== undefined) continue;
+      const effect = placeWideEffect(spec);
+      if (effect === undefined || spec.target.job !== undefined) continue;
+      if (effect.kind === 'network' && job.cls !== 'distributed') continue;
       if (f.truth.status !== 'active' || t >= f.endAtMs || job.effects.has(spec.id)) continue;
       if (!job.gpus.some((g) => f.gpus.includes(g))) continue;
-      this.startJobEffect(f, job, { faultId: spec.id, kind: 'network', slowdown: networkSlowdown(spec) }, t);
+      this.startJobEffect(f, job, effect, t);
     }
   }
 

@@ -13,8 +13,9 @@ import type { Scenario } from './scenario';
  *
  * Durations per class are realistic in shape (interactive minutes, batch an hour or two,
  * distributed many hours); when a scenario asks for more GPU-hours than its fleet has, every
- * training duration is scaled down so the fleet runs about TARGET_LOAD busy and the queue stays
- * bounded (see capacityScale).
+ * training duration is scaled down so the fleet runs about the scenario's `workload.targetLoad`
+ * busy (default 0.6: the queue stays bounded; above 1 the fleet saturates and the
+ * queue grows).
  */
 
 export const WORKLOAD_CLASSES = ['interactive', 'batch', 'distributed'] as const;
@@ -103,8 +104,6 @@ export const CLASS_PROFILES: Readonly<Record<JobClass, ClassProfile>> = {
   },
 };
 
-export const TARGET_LOAD = 0.6;
-
 export const TEAMS = ['vision', 'nlp', 'speech', 'recsys', 'research', 'platform'] as const;
 const TEAM_WEIGHTS = { vision: 0.22, nlp: 0.3, speech: 0.1, recsys: 0.18, research: 0.15, platform: 0.05 };
 const FRAMEWORKS = {
@@ -187,7 +186,7 @@ export interface JobEffect {
 }
 
 export interface WorkloadModel {
-  /** Multiplier on every class's training duration so the fleet is about TARGET_LOAD busy. */
+  /** Multiplier on every class's training duration so the fleet is about `targetLoad` busy. */
   readonly durationScale: number;
   readonly expectedLoad: number;
 }
@@ -219,9 +218,10 @@ export function workloadModel(scenario: Pick<Scenario, 'workload'>, fleet: SimFl
   demand *= scenario.workload.jobsPerDay;
   const capacity = Math.max(1, fleet.gpuCount) * 1440;
   const load = demand / capacity;
+  const target = scenario.workload.targetLoad;
   return {
-    durationScale: load > TARGET_LOAD ? TARGET_LOAD / load : 1,
-    expectedLoad: Math.min(load, TARGET_LOAD),
+    durationScale: load > target ? target / load : 1,
+    expectedLoad: Math.min(load, target),
   };
 }
 
