@@ -36,6 +36,8 @@ export interface DecompositionCase {
   readonly name: string;
   readonly mix: keyof typeof MIXES;
   readonly jobsPerDay: number;
+  /** workload.targetLoad (default 0.6); above 1 the fleet is oversubscribed and its queue grows. */
+  readonly targetLoad?: number;
   readonly faults: readonly FaultInput[];
 }
 
@@ -49,7 +51,12 @@ export function scenarioFor(c: DecompositionCase): ScenarioInput {
     fleet: [
       { cluster: 'train-a', region: 'us-east-1', instanceType: 'p5.48xlarge', nodes: 16, gpusPerNode: 8 },
     ],
-    workload: { jobsPerDay: c.jobsPerDay, mix: { ...MIXES[c.mix] }, seasonal: [] },
+    workload: {
+      jobsPerDay: c.jobsPerDay,
+      mix: { ...MIXES[c.mix] },
+      seasonal: [],
+      ...(c.targetLoad === undefined ? {} : { targetLoad: c.targetLoad }),
+    },
     maintenance: [],
     faults: [...c.faults],
   };

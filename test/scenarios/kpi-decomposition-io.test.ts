@@ -10,9 +10,9 @@ import {
 /**
  * Goodput decomposition on simulated faults of a known cause (issue 6), part 2: data I/O and
  * network, which the decomposition can only tell apart from software through the step-time
- * breakdown jobs publish (lambdas/sim/step-time.ts: the PyTorch jobs), and the classic finding
- * "utilisation falling while queue time rises and node health looks normal". Timeline and fleet:
- * kpi-decomposition-cases.ts.
+ * breakdown jobs publish (lambdas/sim/step-time.ts: the PyTorch jobs), and the two classic
+ * findings: "utilisation flat while SLA misses spike" and "utilisation falling while queue time
+ * rises and node health looks normal". Timeline and fleet: kpi-decomposition-cases.ts.
  */
 
 const CASES = {
@@ -40,6 +40,25 @@ const CASES = {
         kind: 'network_degradation',
         at: onset,
         target: { cluster: 'train-a' },
+        duration: '2h',
+      },
+    ],
+  },
+  // An oversubscribed fleet (demand twice its capacity, the queue never empties) whose shared input
+  // path halves in speed: every job training on the cluster, now or later, waits twice as long for
+  // data. The GPUs stay allocated (the slowed jobs hold them longer) while starts fall behind.
+  storage: {
+    name: 'storage',
+    mix: 'light',
+    jobsPerDay: 1500,
+    targetLoad: 2,
+    faults: [
+      {
+        id: 'storage',
+        kind: 'dataloader_bottleneck',
+        at: onset,
+        target: { cluster: 'train-a' },
+        params: { slowdown: 2 },
         duration: '2h',
       },
     ],
@@ -81,6 +100,23 @@ describe('goodput decomposition: data I/O and network from the step-time breakdo
     const before = r.kpis.filter((p) => p.tMs <= ONSET_MS).at(-1);
     const after = r.kpis.at(-1);
     expect(after?.communicationShare ?? 0).toBeGreaterThan(2 * (before?.communicationShare ?? 1));
+  });
+});
+
+describe('goodput decomposition: classic finding "utilisation flat while SLA misses spike"', () => {
+  it('is recognised and attributed to data-io when the shared input path slows every job', () => {
+    const r = result('storage');
+    const d = expectAttributedTo(r, 'data-io');
+    expect(d.pattern).toBe('utilisation-flat-sla-misses');
+    expect(d.shares.scheduling).toBe(0);
+    expect(d.shares.hardware).toBe(0);
+    // The pattern's preconditions, as the KPI series shows them: the allocation rate did not fall,
+    // SLA attainment fell by at least 10 points, and the data-wait share of training rose.
+    const before = r.kpis.filter((p) => p.tMs <= ONSET_MS).at(-1);
+    const after = r.kpis.find((p) => p.tMs === d.atMs) ?? r.kpis.at(-1);
+    expect(after?.allocationRate ?? 0).toBeGreaterThanOrEqual((before?.allocationRate ?? 1) - 0.03);
+    expect((before?.slaAttainment ?? 0) - (after?.slaAttainment ?? 1)).toBeGreaterThanOrEqual(0.1);
+    expect(after?.dataLoaderWaitShare ?? 0).toBeGreaterThan(2 * (before?.dataLoaderWaitShare ?? 1));
   });
 });
 

@@ -47,11 +47,14 @@ import type { JobStats, ScopeKpis } from './supporting';
  *
  * The two classic findings, where the bare partition needs help:
  *
- * (a) Utilisation flat while SLA misses spike. "Utilisation" here is what a gpu_util dashboard
- *     shows: the share of capacity held by training jobs. It staying flat says the running jobs look
- *     as busy as before, so the misses come from jobs that cannot start or that run longer:
- *       - queue wait p95 up (or more queued GPU-hours) → scheduling: the fleet is busy with the
- *         wrong work (preemption churn, priorities), the partition shows it as preemption loss;
+ * (a) Utilisation flat while SLA misses spike. "Utilisation" here is what a scheduler's view and
+ *     the fleet dashboard's AllocationRate show: the share of available capacity allocated to jobs.
+ *     Flat means it did not fall by more than `flatUtilisation`; a rise counts, because slowed or
+ *     stalled jobs hold their GPUs longer. The running jobs look as busy as before, so the misses
+ *     come from jobs that cannot start or that run longer:
+ *       - queue wait p95 up (or more queued GPU-hours) → the partition decides: preemption churn
+ *         shows as scheduling (preemption loss), a slowdown with a step-time breakdown as data-io
+ *         or network;
  *       - no queue growth → the jobs are slower per step while holding the same GPUs. A slowdown
  *         concentrated in one software cohort is software (a regression shipped with it); spread
  *         across cohorts it is the shared input path (storage, data loaders): data-io. The
@@ -193,7 +196,11 @@ export interface DecompositionOptions {
   readonly minRelativeDrop?: number;
   /** Scopes smaller than this (available GPU-hours, either window) are not judged. @default 8 */
   readonly minAvailableGpuHours?: number;
-  /** "Flat" utilisation: absolute change of the training share at most. @default 0.03 */
+  /**
+   * Utilisation (allocation rate) "flat": it fell by at most this much (absolute). A rise counts as
+   * flat: slowed or stalled jobs hold their GPUs longer, so utilisation creeps up while SLAs miss.
+   * @default 0.03
+   */
   readonly flatUtilisation?: number;
   /** SLA attainment drop (absolute) that counts as "SLA misses spike". @default 0.1 */
   readonly slaDrop?: number;
@@ -242,8 +249,12 @@ const share = (h: number, available: number) => (available > 0 ? h / available :
 const r = (x: number, d = 3) => roundTo(x, d);
 const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${r(100 * x, 1)} %`);
 
-function trainingShare(s: KpiSnapshot): number {
-  return share(s.breakdown.trainingGpuHours, s.breakdown.availableGpuHours);
+/**
+ * "Utilisation" of the classic patterns: the share of available capacity allocated to jobs, what the
+ * fleet dashboard's AllocationRate and a scheduler's utilisation view show.
+ */
+function utilisation(s: KpiSnapshot): number {
+  return share(s.breakdown.allocatedGpuHours, s.breakdown.availableGpuHours);
 }
 
 function queueRose(prev: KpiSnapshot, cur: KpiSnapshot, growth: number): boolean {
@@ -287,7 +298,7 @@ export function decompose(
   const concentration = swGrowthHours > 0 && topGrowth > 0 ? Math.min(1, topGrowth / swGrowthHours) : 0;
 
   // Classic patterns.
-  const utilChange = trainingShare(cur) - trainingShare(prev);
+  const utilChange = utilisation(cur) - utilisation(prev);
   const slaFell =
     prev.slaAttainment !== undefined &&
     cur.slaAttainment !== undefined &&
@@ -298,7 +309,7 @@ export function decompose(
     (cur.hardwareFaultsPer1kGpuHours ?? 0) > 1.5 * Math.max(prev.hardwareFaultsPer1kGpuHours ?? 0, 0.1);
   let pattern: ClassicPattern | undefined;
   let reassignment: string | undefined;
-  if (Math.abs(utilChange) <= o.flatUtilisation && slaFell) {
+  if (utilChange >= -o.flatUtilisation && slaFell) {
     pattern = 'utilisation-flat-sla-misses';
     if (!queueUp && delta.software > 0 && concentration < o.cohortConcentration) {
       reassignment = `stalled/idle-SM growth spread across cohorts (top cohort explains ${pct(concentration)}) with no queue growth: input path (data-io), not a software regression`;

@@ -179,7 +179,7 @@ describe('decomposition: one case per category', () => {
 
 describe('decomposition: the two classic findings', () => {
   it('(a) utilisation flat, SLA misses spike, queue wait up → scheduling (preemption churn)', () => {
-    // Every GPU stays held and training (flat utilisation), but 3 jobs are preempted and lose
+    // Every GPU stays allocated and training (flat utilisation), but 3 jobs are preempted and lose
     // their work, and the jobs that start waited 150 min (batch SLA 60 min).
     const cur = snapshot(
       CUR,
@@ -246,6 +246,37 @@ describe('decomposition: the two classic findings', () => {
     expect(d.pattern).toBe('utilisation-flat-sla-misses');
     expect(d.dominant).toBe('software');
     expect(d.topCohort?.key).toBe('framework=2.5');
+  });
+
+  it('(a) utilisation rising counts as flat: slowed jobs hold their GPUs longer', () => {
+    // prev: 7 of 10 nodes allocated (0.7), sm 0.6: goodput 0.42. cur: all 8 jobs held (0.8) at
+    // sm 0.35: goodput 0.28. Allocation up 10 points, SLA misses spike: still pattern (a).
+    const prev = snapshot(PREV, fleetJobs(PREV).slice(0, 7), nodes(10), finished(PREV, 90), slas);
+    const cur = snapshot(
+      CUR,
+      fleetJobs(CUR, () => ({ sm: 0.35 })),
+      nodes(10),
+      finished(CUR, 110),
+      slas,
+    );
+    const d = run(prev, cur);
+    expect(d.pattern).toBe('utilisation-flat-sla-misses');
+    expect(d.dominant).toBe('data-io');
+  });
+
+  it('(a) is not claimed when utilisation fell by more than the flat limit', () => {
+    // prev: 8 nodes allocated; cur: 7 (−10 points) at sm 0.4, SLA misses spike, queue flat.
+    const prev = snapshot(PREV, fleetJobs(PREV), nodes(10), finished(PREV, 90), slas);
+    const cur = snapshot(
+      CUR,
+      fleetJobs(CUR, () => ({ sm: 0.4 })).slice(0, 7),
+      nodes(10),
+      finished(CUR, 110),
+      slas,
+    );
+    const d = run(prev, cur);
+    expect(d.pattern).toBeUndefined();
+    expect(d.reassignment).toBeUndefined();
   });
 
   it('(b) utilisation falling, queue wait rising, nodes healthy → scheduling', () => {
