@@ -145,7 +145,14 @@ interface Quality {
   pageWorthyDetected: number;
   pageWorthyPaged: number;
   /** Every false page and ticket (when, what, and the cluster when the notification names one). */
-  falseAlertList: { at: string; kind: string; severity: Severity; cluster?: string }[];
+  falseAlertList: {
+    at: string;
+    kind: string;
+    severity: Severity;
+    cluster?: string;
+    incidentId: string;
+    labels?: Readonly<Record<string, string | undefined>>;
+  }[];
   /** Latencies of the detected page-worthy faults, sorted (the merge takes medians over segments). */
   pageWorthyLatencies: number[];
   recall: number;
@@ -172,6 +179,11 @@ interface Quality {
 }
 
 function quality(summary: RunSummary, notifications: readonly ScoredNotification[]): Quality {
+  const incidentLabels = new Map(result.incidents.map((i) => [i.id, i.labels]));
+  const labelsOf = (id: string) => {
+    const labels = incidentLabels.get(id);
+    return labels === undefined ? {} : { labels };
+  };
   const tookHold = new Set(
     result.truth.filter((t) => t.status === 'active' || t.status === 'ended').map((t) => t.id),
   );
@@ -208,6 +220,8 @@ function quality(summary: RunSummary, notifications: readonly ScoredNotification
         kind: n.kind,
         severity: n.severity,
         ...('cluster' in n && typeof n.cluster === 'string' ? { cluster: n.cluster } : {}),
+        incidentId: n.incidentId,
+        ...labelsOf(n.incidentId),
       })),
     pageWorthyDetected: pageWorthy.filter((f) => f.detected).length,
     pageWorthyPaged: pageWorthy.filter((f) => f.severity === 'page').length,
