@@ -12,6 +12,7 @@ import type {
   KpiSink,
   Log,
   NodeInventory,
+  StateStore,
   UsageRecorder,
   UsageSource,
 } from '../core/ports';
@@ -19,9 +20,11 @@ import { HOUR_MS } from '../core/time';
 
 /**
  * The KPI pipeline inside a simulated run (lambdas/wiring/simulation.ts): the detection run records
- * each window's usage into SimulationUsageRecords, and every `everyMs` of virtual time the REAL
- * computeKpis (lambdas/app/compute-kpis.ts) runs over it with the run's FindingsPublisher, so a
- * kpi.goodput_drop finding is routed like any other and becomes an incident with its `cause`.
+ * each window's usage into the run's SimulationKpiUsage (memory backend: SimulationUsageRecords;
+ * moto backend: the real S3UsageStore, with computeKpis' state in an S3StateStore, as on AWS),
+ * and every `everyMs` of virtual time the REAL computeKpis (lambdas/app/compute-kpis.ts) runs over
+ * it with the run's FindingsPublisher, so a kpi.goodput_drop finding is routed like any other and
+ * becomes an incident with its `cause`.
  *
  * Defaults are scenario-independent: every hour, a trailing 6 h window compared with the 6 h before
  * it, so a drop can show within a day-long scenario (the Lambda's default is 24 h vs 24 h, which
@@ -76,11 +79,26 @@ export interface SimulationGoodputDrop {
 }
 
 /**
+ * Where a run keeps its KPI usage records: the detection run's UsageRecorder and computeKpis'
+ * UsageSource + NodeInventory in one object, plus what SimulationKpis needs to pace itself.
+ * Memory backend: SimulationUsageRecords. Moto backend: TrackedUsageStore over the real
+ * S3UsageStore (lambdas/wiring/simulation.ts motoBackend).
+ */
+export interface SimulationKpiUsage extends UsageRecorder, UsageSource, NodeInventory {
+  /** End of the newest recorded window (-Infinity before the first). */
+  readonly recordedUntilMs: number;
+  /** Merge issues (invalid windows) seen by the reads, counted for the run's log. */
+  readonly issues: readonly InputIssue[];
+  /** Forgets records that ended before `beforeMs`, where the store holds them in memory. */
+  prune(beforeMs: number): void;
+}
+
+/**
  * The detection run's UsageRecorder and computeKpis' UsageSource + NodeInventory in one object
  * (as adapters/memory/usage-source.ts InMemoryUsageRecords, same merge), plus `prune`: a month-long
  * run would otherwise hold every window's record; only the last two windows are ever read.
  */
-export class SimulationUsageRecords implements UsageRecorder, UsageSource, NodeInventory {
+export class SimulationUsageRecords implements SimulationKpiUsage {
   private readonly records = new Map<number, WindowUsageRecord>();
   /** Merge issues (invalid windows), counted for the run's log. */
   readonly issues: InputIssue[] = [];
@@ -120,6 +138,40 @@ export class SimulationUsageRecords implements UsageRecorder, UsageSource, NodeI
     const m = mergeUsageRecords(inRange, startMs, endMs);
     this.issues.push(...m.issues);
     return m;
+  }
+}
+
+/**
+ * A durable usage store (S3UsageStore on the moto backend) as a SimulationKpiUsage: record()
+ * delegates and remembers the newest window end, so SimulationKpis need not list the bucket to
+ * know where detection has got to; prune() does nothing (the bucket belongs to the run and goes
+ * with its moto server). `issues` is the array the inner store's onIssue callback fills.
+ */
+export class TrackedUsageStore implements SimulationKpiUsage {
+  private untilMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly inner: UsageRecorder & UsageSource & NodeInventory,
+    readonly issues: InputIssue[] = [],
+  ) {}
+
+  async record(usage: WindowUsageRecord): Promise<void> {
+    await this.inner.record(usage);
+    this.untilMs = Math.max(this.untilMs, usage.window.endMs);
+  }
+
+  usage(startMs: number, endMs: number): Promise<JobUsage[]> {
+    return this.inner.usage(startMs, endMs);
+  }
+
+  nodes(startMs: number, endMs: number): Promise<NodeWindow[]> {
+    return this.inner.nodes(startMs, endMs);
+  }
+
+  prune(_beforeMs: number): void {}
+
+  get recordedUntilMs(): number {
+    return this.untilMs;
   }
 }
 
@@ -186,7 +238,8 @@ export function dropOf(finding: Finding, atMs: number): SimulationGoodputDrop {
 
 /** Runs computeKpis on the virtual clock and keeps what the report and summary show. */
 export class SimulationKpis {
-  readonly records = new SimulationUsageRecords();
+  /** The run's usage records (detection writes them; pass `records` to use another store). */
+  readonly records: SimulationKpiUsage;
   readonly points: SimulationKpiPoint[] = [];
   readonly drops: SimulationGoodputDrop[] = [];
   /** computeKpis runs, and values it emitted that were clamped for inconsistent inputs. */
@@ -196,7 +249,7 @@ export class SimulationKpis {
   private readonly windowMs: number;
   private nextAtMs: number;
   private emitted: readonly KpiValue[] = [];
-  private readonly state = new InMemoryStateStore();
+  private readonly state: StateStore;
 
   constructor(
     private readonly deps: {
@@ -204,9 +257,15 @@ export class SimulationKpis {
       readonly findings: FindingsPublisher;
       readonly log: Log;
       readonly startMs: number;
+      /** Usage records. @default - a new SimulationUsageRecords (in memory) */
+      readonly records?: SimulationKpiUsage;
+      /** computeKpis' state (previous snapshots). @default - a new InMemoryStateStore */
+      readonly state?: StateStore;
     },
     private readonly options: SimulationKpiOptions = {},
   ) {
+    this.records = deps.records ?? new SimulationUsageRecords();
+    this.state = deps.state ?? new InMemoryStateStore();
     this.everyMs = options.everyMs ?? SIMULATION_KPI_DEFAULTS.everyMs;
     this.windowMs = options.windowMs ?? SIMULATION_KPI_DEFAULTS.windowMs;
     for (const [name, v] of [

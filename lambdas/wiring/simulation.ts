@@ -1,4 +1,5 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -17,6 +18,8 @@ import { InMemoryJobStore } from '../adapters/memory/job-store';
 import { RecordingRemediationStarter } from '../adapters/memory/remediation';
 import { InMemoryStateStore } from '../adapters/memory/state-store';
 import { InMemoryTelemetrySink } from '../adapters/memory/telemetry-sink';
+import { S3StateStore } from '../adapters/s3/state-store';
+import { S3UsageStore, USAGE_PREFIX } from '../adapters/s3/usage-store';
 import { SnsNotifier } from '../adapters/sns/notifier';
 import { SqsFindingsPublisher } from '../adapters/sqs/findings-publisher';
 import { type CollectSummary, collectGpuMetrics } from '../app/collect-gpu-metrics';
@@ -30,6 +33,7 @@ import type { Severity } from '../contracts/finding';
 import type { Incident } from '../contracts/incident';
 import type { IncidentsConfig } from '../contracts/incidents-config';
 import type { Notification } from '../contracts/notification';
+import type { InputIssue } from '../core/kpi/goodput';
 import type { GpuSample, TrainingJobState } from '../core/model';
 import type {
   CalendarStore,
@@ -54,7 +58,7 @@ import {
   SimulatedJobProgress,
   SimulatedMetricSource,
 } from '../sim/sources';
-import { dynamoDocumentClient, resetClients, snsClient, sqsClient } from './clients';
+import { dynamoDocumentClient, resetClients, s3Client, snsClient, sqsClient } from './clients';
 import { type MotoServer, startMoto } from './moto';
 import { makeSimulatedDriftCheck } from './simulation-drift';
 import {
@@ -62,6 +66,8 @@ import {
   type SimulationKpiOptions,
   type SimulationKpiPoint,
   SimulationKpis,
+  type SimulationKpiUsage,
+  TrackedUsageStore,
 } from './simulation-kpis';
 
 /**
@@ -83,7 +89,7 @@ import {
  *     usage the detection runs recorded (simulation-kpis.ts); its kpi.goodput_drop findings go to
  *     the same findings publisher and are routed with the next batch.
  *
- * Backends: 'memory' (in-memory adapters) and 'moto' (the real DynamoDB, SQS and SNS adapters
+ * Backends: 'memory' (in-memory adapters) and 'moto' (the real DynamoDB, SQS, SNS and S3 adapters
  * against a moto_server started and stopped by the run; see motoBackend). Job events, telemetry
  * sink and remediation stay in memory in both.
  */
@@ -273,8 +279,9 @@ export function configForScenario(
 /**
  * Where the run keeps its state and sends its findings and notifications. 'memory': in-memory
  * adapters. 'moto': the real DynamoDB (collector state, incidents and calendar), SQS (findings
- * queue) and SNS (three severity topics, each with an SQS subscriber) adapters over the AWS SDK,
- * against a moto_server the backend starts on a free port and stops in close().
+ * queue), SNS (three severity topics, each with an SQS subscriber) and S3 (KPI usage records and
+ * KPI state, as the compute-kpis wiring has them) adapters over the AWS SDK, against a
+ * moto_server the backend starts on a free port and stops in close().
  */
 interface Backend {
   readonly name: SimulationBackend;
@@ -284,6 +291,8 @@ interface Backend {
   readonly calendar: CalendarStore;
   readonly findings: FindingsPublisher;
   readonly notifier: Notifier;
+  /** KPI usage records and computeKpis' state; undefined: SimulationKpis' in-memory defaults. */
+  readonly kpi?: { readonly usage: SimulationKpiUsage; readonly state: StateStore };
   /** Findings published so far and not yet routed, as queue messages (id, parsed body). */
   takeFindings(): Promise<{ id: string; finding: unknown }[]>;
   /** API calls made to the backend's services, by "service:Operation". */
@@ -353,6 +362,9 @@ function countCalls(client: unknown, service: string, counts: Record<string, num
   );
 }
 
+/** The moto run's bucket for KPI usage records and KPI state (one moto_server per run). */
+export const SIMULATION_KPI_BUCKET = 'fleetwatch-sim-detection-state';
+
 const MOTO_ENV = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const;
 
 async function motoBackend(region: string, clock: Clock, log: Log): Promise<Backend> {
@@ -377,9 +389,33 @@ async function motoBackend(region: string, clock: Clock, log: Log): Promise<Back
     const doc = dynamoDocumentClient(region);
     const sqs = sqsClient(region);
     const sns = snsClient(region);
+    const s3 = s3Client(region);
     countCalls(doc, 'dynamodb', counts);
     countCalls(sqs, 'sqs', counts);
     countCalls(sns, 'sns', counts);
+    countCalls(s3, 's3', counts);
+
+    // The detection-state bucket of the stack: KPI usage records under kpi/usage/ and the KPI
+    // state object, as lambdas/wiring/kpis.ts wires compute-kpis (us-east-1 takes no constraint).
+    const kpiBucket = SIMULATION_KPI_BUCKET;
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: kpiBucket,
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+    const usageIssues: InputIssue[] = [];
+    const kpiUsage = new TrackedUsageStore(
+      new S3UsageStore(s3, kpiBucket, {
+        prefix: USAGE_PREFIX,
+        onUnreadable: ({ key, reason, detail }) =>
+          log.warn('KPI usage record skipped', { key, reason, detail }),
+        onIssue: (issue) => usageIssues.push(issue),
+      }),
+      usageIssues,
+    );
 
     const stateTable = 'fleetwatch-sim-state';
     const incidentsTable = 'fleetwatch-sim-incidents';
@@ -470,6 +506,7 @@ async function motoBackend(region: string, clock: Clock, log: Log): Promise<Back
       calendar: new DynamoDbCalendarStore(doc, incidentsTable),
       findings: new SqsFindingsPublisher(sqs, findingsQueue),
       notifier: new SnsNotifier(sns, topics),
+      kpi: { usage: kpiUsage, state: new S3StateStore(s3, kpiBucket) },
       takeFindings: async () =>
         (await drain(findingsQueue)).map((m) => {
           try {
@@ -631,7 +668,13 @@ export async function runSimulation(
       options.kpis === false
         ? undefined
         : new SimulationKpis(
-            { jobs: jobStore, findings: backend.findings, log, startMs: sim.nowMs },
+            {
+              jobs: jobStore,
+              findings: backend.findings,
+              log,
+              startMs: sim.nowMs,
+              ...(backend.kpi ? { records: backend.kpi.usage, state: backend.kpi.state } : {}),
+            },
             options.kpis ?? {},
           );
 
