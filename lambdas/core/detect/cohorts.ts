@@ -36,6 +36,15 @@ import { fisherGreaterP } from './proportions';
  * two independent problems only their common superset (e.g. an instance type) has a normal
  * outside, and it would swallow both.
  *
+ * Chronic cohorts. Once a bad rollout has lasted longer than the window, its first jobs sit in the
+ * baseline: the cohort's own baseline (30 jobs suffice) is the regression itself, so the cohort no
+ * longer spikes against it, while the framework or image cohorts its jobs belong to (baselines of
+ * healthy weeks) do: a second page, about the wrong cohort, hours into the first one. A cohort
+ * with a baseline of its own that does not spike against it, but fails far more than the rest of
+ * the window (the cold-start test: Fisher p ≤ crossSectionalAlpha, minRateIncrease above), is
+ * chronic: not reported again, and its window jobs are explained before the others are judged.
+ * A genuine second problem in an overlapping cohort still shows on that cohort's other jobs.
+ *
  * Cold start: a cross-sectional test. Until the fleet baseline holds minBaselineJobs outcomes
  * (a new deployment, a 6 h demo), there is no "before" to compare with. A cohort is then compared
  * with the rest of the fleet over the same window, like a canary analysis: one-sided Fisher exact
@@ -433,8 +442,17 @@ export function detectCohortFailures(input: CohortFailureInput): { findings: Fin
   };
   const fires = (r: EarlyFailureResult) =>
     r.failed >= o.minFailures && r.restStarted >= o.minJobs && r.pValue <= o.earlyAlpha;
-  let unplaced = cohorts.filter((c) => judge(c, new Set()));
+  // Chronic cohorts (see the header): failing far more than the rest of the window at a rate
+  // their own recent baseline already holds. Not reported again, but their failures explain the
+  // spikes they cause in the cohorts they overlap.
   const explained = new Set<TrainingJobState>();
+  if (!crossSectional) {
+    for (const c of cohorts) {
+      if (c.fleetBaseline || judge(c, new Set())) continue;
+      if (crossSpikes(count(c.window), outsideOf(c, new Set()))) for (const j of c.window) explained.add(j);
+    }
+  }
+  let unplaced = cohorts.filter((c) => judge(c, explained));
   const findings: Finding[] = [];
   const reported = new Set<Cohort>();
 

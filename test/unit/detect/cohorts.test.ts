@@ -287,6 +287,52 @@ describe('detectCohortFailures', () => {
     expect(titles.some((t) => t.includes('image=jax-training:0.4.31-rc1'))).toBe(true);
   });
 
+  it('a regression older than the window: neither re-reported nor blamed on the cohorts it overlaps', () => {
+    // Driver 550.54 rolled out 40 minutes before the window: its first 40 jobs (40 % failing) are
+    // its own baseline, so it no longer spikes against itself. The pytorch image and framework
+    // (healthy weeks of baseline) carry its failures in the window and would spike on them.
+    const rand = prng(5);
+    const pt = { image: 'pytorch-training:2.4-cu124', framework: 'pytorch-2.4' };
+    const bad = { ...pt, driver: '550.54.15', instanceType: 'p5.48xlarge', failRate: 0.4 };
+    const population = [...driverUpgrade(11), ...jobs(rand, 40, UPGRADE - 40 * MIN, UPGRADE, bad)];
+    expect(run(population)).toEqual([]);
+    // Without the chronic driver's jobs explaining them, the overlapping cohorts are what fires.
+    const { findings } = detectCohortFailures({
+      jobs: population,
+      nowMs: NOW,
+      dimensions: [
+        { name: 'image', tag: 'image' },
+        { name: 'framework', tag: 'framework' },
+      ],
+    });
+    expect(findings.map((f) => f.title)).toEqual([expect.stringContaining('pytorch')]);
+  });
+
+  it('a chronic cohort does not hide a second problem in a cohort it overlaps', () => {
+    const rand = prng(6);
+    const pt = { image: 'pytorch-training:2.4-cu124', framework: 'pytorch-2.4' };
+    const population = [
+      ...driverUpgrade(11),
+      ...jobs(rand, 40, UPGRADE - 40 * MIN, UPGRADE, {
+        ...pt,
+        driver: '550.54.15',
+        instanceType: 'p5.48xlarge',
+        failRate: 0.4,
+      }),
+      // A new image on the old driver fails half its jobs: independent of the driver.
+      ...jobs(rand, 80, UPGRADE, NOW, {
+        image: 'pytorch-training:2.5-cu126',
+        framework: 'pytorch-2.4',
+        driver: '535.183.01',
+        instanceType: 'p4d.24xlarge',
+        failRate: 0.5,
+      }),
+    ];
+    expect(run(population).map((f) => f.title)).toEqual([
+      expect.stringContaining('image=pytorch-training:2.5-cu126'),
+    ]);
+  });
+
   it('ignores running jobs and jobs that ended before the baseline', () => {
     const running = Array.from({ length: 30 }, (_, i) =>
       job({ jobName: `run-${i}`, tags: { driver_version: '550.54.15' } }),
