@@ -398,6 +398,40 @@ function byDimension(key: OpsMetricKey, dimension: string): cloudwatch.MathExpre
   return opsSearch(key, { label: dimensionLabel(dimension) });
 }
 
+/**
+ * An incident KPI (one sample per resolved notified incident) by Severity, over every Cause and
+ * emitting function (route-incidents and sweep-incidents), hourly:
+ *   average  sum of samples / number of samples: the true mean, not a mean of per-series means
+ *   maximum  the worst incident of the hour
+ * A percentile (p90) is not offered: CloudWatch cannot combine percentiles of separate series.
+ */
+function incidentKpiBySeverity(key: 'incidentTimeToDetect' | 'incidentTimeToResolve'): cloudwatch.IMetric[] {
+  const period = Duration.hours(1);
+  return SEVERITIES.flatMap((severity) => {
+    const where = { Severity: severity };
+    const total = (statistic: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SUM(${opsSearch(key, { where, statistic, period }).expression})`,
+        usingMetrics: {},
+        period,
+      });
+    return [
+      new cloudwatch.MathExpression({
+        expression: `sum_${severity} / n_${severity}`,
+        usingMetrics: { [`sum_${severity}`]: total('Sum'), [`n_${severity}`]: total('SampleCount') },
+        period,
+        label: `${severity} average`,
+      }),
+      new cloudwatch.MathExpression({
+        expression: `MAX(${opsSearch(key, { where, statistic: 'Maximum', period }).expression})`,
+        usingMetrics: {},
+        period,
+        label: `${severity} maximum`,
+      }),
+    ];
+  });
+}
+
 function incidentRows(): cloudwatch.IWidget[][] {
   const findings = OPS_METRICS.findingsEmitted;
   return [
@@ -422,6 +456,16 @@ function incidentRows(): cloudwatch.IWidget[][] {
         {
           stacked: true,
         },
+      ),
+    ],
+    [
+      graph(
+        `${OPS_METRICS.incidentTimeToDetect.name} by Severity (seconds, hourly)`,
+        incidentKpiBySeverity('incidentTimeToDetect'),
+      ),
+      graph(
+        `${OPS_METRICS.incidentTimeToResolve.name} by Severity (seconds, hourly)`,
+        incidentKpiBySeverity('incidentTimeToResolve'),
       ),
     ],
     [

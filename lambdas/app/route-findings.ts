@@ -31,6 +31,7 @@ import { buildNotification, type MessageOptions } from '../core/incidents/messag
 import { evaluate } from '../core/incidents/pipeline';
 import { countRecentQuarantines, decideRemediation } from '../core/incidents/remediation-policy';
 import { renotifyDue } from '../core/incidents/renotify';
+import { type ResolutionTiming, resolutionTiming } from '../core/incidents/resolution-timing';
 import type { ActiveIncident, CalendarView, SuppressionContext } from '../core/incidents/stages/stage';
 import type {
   CalendarStore,
@@ -92,6 +93,8 @@ export type MessageResult =
 export interface RouteResult {
   readonly results: MessageResult[];
   readonly notificationsSent: number;
+  /** Time to detect / resolve of notified incidents whose resolved message went out in this run. */
+  readonly resolutions: readonly ResolutionTiming[];
 }
 
 const DEFAULT_ATTEMPTS = 4;
@@ -140,6 +143,7 @@ export async function routeFindings(deps: RouteDeps, input: RouteInput): Promise
       ({ id }) => results.get(id) ?? { id, status: 'failed', reason: 'not processed (internal error)' },
     ),
     notificationsSent: run.sent,
+    resolutions: run.resolutions,
   };
 }
 
@@ -149,6 +153,8 @@ export interface SweepResult {
   readonly notified: number;
   readonly renotified: number;
   readonly failed: number;
+  /** Time to detect / resolve of notified incidents whose resolved message went out in this run. */
+  readonly resolutions: readonly ResolutionTiming[];
 }
 
 export async function sweepIncidents(
@@ -187,7 +193,7 @@ export async function sweepIncidents(
     }
     if (!done && current !== undefined) counts.failed++;
   }
-  return counts;
+  return { ...counts, resolutions: run.resolutions };
 }
 
 /** What the sweep does to one incident (pure given the run's context). */
@@ -229,7 +235,12 @@ function sweepOne(
 export type HumanAction = 'acknowledge' | 'resolve';
 
 export type HumanActionResult =
-  | { readonly status: 'done'; readonly incident: Incident }
+  | {
+      readonly status: 'done';
+      readonly incident: Incident;
+      /** Set when this resolve sent the resolved message of a notified incident. */
+      readonly resolutions: readonly ResolutionTiming[];
+    }
   | { readonly status: 'not_found' | 'not_open' | 'conflict'; readonly detail: string };
 
 /**
@@ -270,7 +281,11 @@ export async function actOnIncident(
     const written = await deps.store.put(next);
     if (written === 'conflict') continue;
     await flush(deps, run, written, input.nowMs);
-    return { status: 'done', incident: (await deps.store.get(fingerprint)) ?? written };
+    return {
+      status: 'done',
+      incident: (await deps.store.get(fingerprint)) ?? written,
+      resolutions: run.resolutions,
+    };
   }
   return { status: 'conflict', detail: `incident ${input.id} kept changing; try again` };
 }
@@ -283,6 +298,8 @@ interface Run {
   remember(incident: Incident): void;
   quarantinesLastHour: number;
   sent: number;
+  /** Filled by flush: one entry per incident whose 'resolved' notification it sent. */
+  readonly resolutions: ResolutionTiming[];
 }
 
 async function loadRun(deps: RouteDeps, nowMs: number): Promise<Run> {
@@ -322,6 +339,7 @@ async function loadRun(deps: RouteDeps, nowMs: number): Promise<Run> {
     },
     quarantinesLastHour: countRecentQuarantines(recent, nowMs),
     sent: 0,
+    resolutions: [],
   };
 }
 
@@ -480,6 +498,9 @@ async function flush(deps: RouteDeps, run: Run, incident: Incident, nowMs: numbe
       });
     }
   }
+  // The resolved message going out is the once-per-incident moment of its TTD/TTR sample.
+  const timing = resolutionTiming(incident, next);
+  if (timing !== undefined) run.resolutions.push(timing);
   const remediations = [...next.remediations];
   for (let i = 0; i < remediations.length; i++) {
     const r = remediations[i];

@@ -255,6 +255,20 @@ export const OPS_METRICS = {
     'Remediation state machine executions started',
     ['Workflow'],
   ),
+  // Incident KPIs: one sample per notified incident when its resolved message goes out
+  // (lambdas/core/incidents/resolution-timing.ts; route-incidents and sweep-incidents emit them).
+  incidentTimeToDetect: metric(
+    'IncidentTimeToDetect',
+    'Seconds',
+    'Onset (first finding detectedAt) to the first open notification sent, per resolved notified incident',
+    ['Severity', 'Cause'],
+  ),
+  incidentTimeToResolve: metric(
+    'IncidentTimeToResolve',
+    'Seconds',
+    'Onset (first finding detectedAt) to resolution, per resolved notified incident',
+    ['Severity', 'Cause'],
+  ),
 } as const satisfies Record<string, CatalogueMetric>;
 
 export type OpsMetricKey = keyof typeof OPS_METRICS;

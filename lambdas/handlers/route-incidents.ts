@@ -2,6 +2,7 @@ import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecor
 import { routeFindings } from '../app/route-findings';
 import { CLOUDWATCH_ALARM_STATE_CHANGE } from '../contracts/alarm-event';
 import { findingFromAlarmEvent } from '../core/detect/alarm-events';
+import { timingDatapoints } from '../core/incidents/resolution-timing';
 import { type RouterRuntime, routeIncidentsRuntime } from '../wiring/router';
 
 /**
@@ -52,6 +53,7 @@ export function makeHandler(getRuntime: () => RouterRuntime) {
       ops.count('incidentsOpened', opened);
       ops.count('notificationsSent', result.notificationsSent);
       ops.count('routerMessagesRetried', failures.length);
+      for (const d of timingDatapoints(result.resolutions)) ops.count(d.metric, d.value, d.dimensions);
       return { batchItemFailures: failures };
     } finally {
       metrics.publishStoredMetrics();

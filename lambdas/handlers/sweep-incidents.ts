@@ -1,11 +1,14 @@
 import type { Context } from 'aws-lambda';
 import { type SweepResult, sweepIncidents } from '../app/route-findings';
+import { timingDatapoints } from '../core/incidents/resolution-timing';
 import { type RouterRuntime, sweepIncidentsRuntime } from '../wiring/router';
 
 /**
  * sweep-incidents Lambda (EventBridge schedule, every minute): resolves quiet incidents, drops
  * stale pending ones, notifies when a silence or maintenance window ended and the problem is
- * still there, flushes group waits, re-notifies open pages and retries unsent notifications.
+ * still there, flushes group waits, re-notifies open pages and retries unsent notifications
+ * (including the resolved message of an incident a person resolved with the CLI, so its time to
+ * detect / resolve is emitted here).
  * Throws when some incidents could not be handled, so the invocation counts as an error
  * (Errors alarm) — the next minute's sweep retries them anyway.
  */
@@ -20,6 +23,7 @@ export function makeHandler(getRuntime: () => RouterRuntime) {
     try {
       const result = await sweepIncidents(rt.deps, { nowMs: rt.clock.now() });
       ops.count('notificationsSent', result.notified + result.renotified);
+      for (const d of timingDatapoints(result.resolutions)) ops.count(d.metric, d.value, d.dimensions);
       log.info('sweep done', { ...result });
       if (result.failed > 0) {
         throw new Error(

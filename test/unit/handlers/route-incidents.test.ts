@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InMemoryCalendarStore } from '../../../lambdas/adapters/memory/calendar-store';
 import { InMemoryDeadLetters } from '../../../lambdas/adapters/memory/dead-letters';
 import { InMemoryIncidentStore } from '../../../lambdas/adapters/memory/incident-store';
@@ -7,11 +7,12 @@ import { RecordingNotifier } from '../../../lambdas/adapters/memory/notifier';
 import { RecordingLog } from '../../../lambdas/adapters/memory/observability';
 import { RecordingRemediationStarter } from '../../../lambdas/adapters/memory/remediation';
 import { makeObservability } from '../../../lambdas/adapters/powertools/observability';
+import { resolve } from '../../../lambdas/core/incidents/lifecycle';
 import type { DeadLetters } from '../../../lambdas/core/ports';
 import { makeHandler as makeRoute } from '../../../lambdas/handlers/route-incidents';
 import { makeHandler as makeSweep } from '../../../lambdas/handlers/sweep-incidents';
 import { type RouterRuntime, routerConfigSchema } from '../../../lambdas/wiring/router';
-import { finding, T0 } from '../incidents/fixtures';
+import { finding, MIN, T0 } from '../incidents/fixtures';
 
 function runtime(deadLetters: DeadLetters, notifier = new RecordingNotifier()) {
   const router = routerConfigSchema.parse({ stackName: 'FleetWatch', incidents: { groupWaitSeconds: 0 } });
@@ -73,5 +74,109 @@ describe('sweep-incidents handler', () => {
     await expect(makeSweep(() => rt)()).rejects.toThrow(/1 incident\(s\) could not be updated or notified/);
     await expect(makeSweep(() => rt)()).resolves.toMatchObject({ failed: 0 });
     expect(notifier.published).toHaveLength(1);
+  });
+});
+
+describe('time to detect and to resolve (EMF)', () => {
+  /**
+   * The EMF documents the handler wrote. Powertools writes one JSON line per blob, to the global
+   * console in dev mode (vitest.config sets POWERTOOLS_DEV), where metrics are off unless
+   * POWERTOOLS_METRICS_DISABLED says otherwise.
+   */
+  function captureEmf() {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    return {
+      docs: () =>
+        spy.mock.calls.flatMap(([line]) => {
+          try {
+            const doc = JSON.parse(String(line)) as Record<string, unknown>;
+            return '_aws' in doc ? [doc as EmfDoc] : [];
+          } catch {
+            return [];
+          }
+        }),
+      restore: () => {
+        spy.mockRestore();
+        vi.unstubAllEnvs();
+      },
+    };
+  }
+  interface EmfDoc {
+    _aws: {
+      CloudWatchMetrics: {
+        Namespace: string;
+        Dimensions: string[][];
+        Metrics: { Name: string; Unit: string }[];
+      }[];
+    };
+    [key: string]: unknown;
+  }
+  const emitted = (docs: EmfDoc[], name: string) =>
+    docs
+      .filter((d) => d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)))
+      .map((d) => ({
+        value: d[name],
+        severity: d.Severity,
+        cause: d.Cause,
+        unit: d._aws.CloudWatchMetrics[0]?.Metrics.find((x) => x.Name === name)?.Unit,
+        dimensions: d._aws.CloudWatchMetrics[0]?.Dimensions.flat().sort(),
+        namespace: d._aws.CloudWatchMetrics[0]?.Namespace,
+      }));
+
+  it('route-incidents emits IncidentTimeToDetect and IncidentTimeToResolve with Severity and Cause when a finding resolves', async () => {
+    const rt = runtime(new InMemoryDeadLetters());
+    let now = T0;
+    const routed = { ...rt, clock: { now: () => now } };
+    const route = makeRoute(() => routed);
+    const emf = captureEmf();
+    try {
+      await route(event(JSON.stringify(finding({ detectedAt: T0 - 3 * MIN }))));
+      expect(emitted(emf.docs(), 'IncidentTimeToResolve')).toEqual([]);
+      now = T0 + 30 * MIN;
+      const resolved = finding({
+        severity: 'info',
+        evidence: { values: { resolved: 1 }, window: { startMs: now, endMs: now } },
+        detectedAt: now,
+      });
+      await route(event(JSON.stringify(resolved)));
+      const common = {
+        severity: 'page',
+        cause: 'hardware',
+        unit: 'Seconds',
+        dimensions: ['Cause', 'Severity', 'service'],
+        namespace: 'FleetWatch',
+      };
+      expect(emitted(emf.docs(), 'IncidentTimeToDetect')).toEqual([{ ...common, value: 180 }]);
+      expect(emitted(emf.docs(), 'IncidentTimeToResolve')).toEqual([{ ...common, value: 33 * 60 }]);
+      // Redelivery of the resolved finding: no second sample.
+      await route(event(JSON.stringify(resolved)));
+      expect(emitted(emf.docs(), 'IncidentTimeToResolve')).toHaveLength(1);
+    } finally {
+      emf.restore();
+    }
+  });
+
+  it('sweep-incidents emits them for an incident a person resolved with the CLI', async () => {
+    const rt = runtime(new InMemoryDeadLetters());
+    await makeRoute(() => rt)(event(JSON.stringify(finding({ detectedAt: T0 - MIN }))));
+    const store = rt.deps.store as InMemoryIncidentStore;
+    const [current] = store.all();
+    if (current === undefined) throw new Error('no incident');
+    await store.put(resolve(current, T0 + 9 * MIN, 'ana', 'GPU replaced'));
+    const emf = captureEmf();
+    try {
+      const swept = { ...rt, clock: { now: () => T0 + 10 * MIN } };
+      await makeSweep(() => swept)();
+      await makeSweep(() => swept)();
+      expect(emitted(emf.docs(), 'IncidentTimeToDetect')).toEqual([
+        expect.objectContaining({ value: 60, severity: 'page', cause: 'hardware', unit: 'Seconds' }),
+      ]);
+      expect(emitted(emf.docs(), 'IncidentTimeToResolve')).toEqual([
+        expect.objectContaining({ value: 600, severity: 'page', cause: 'hardware', unit: 'Seconds' }),
+      ]);
+    } finally {
+      emf.restore();
+    }
   });
 });

@@ -19,6 +19,7 @@ import {
   type IncidentsConfigInput,
   type KindLifecycle,
 } from '../../../lambdas/contracts/incidents-config';
+import { resolve } from '../../../lambdas/core/incidents/lifecycle';
 import { finding, incidentsConfig, isoAt, MIN, T0 } from './fixtures';
 
 /** GPU kinds without the fatal-hardware override, so the group wait applies (tests of the wait itself). */
@@ -567,5 +568,123 @@ describe('people: acknowledge and resolve by id', () => {
     await t.sweep(T0 + 30_000);
     expect(t.store.all().map((i) => i.status)).toEqual(['resolved', 'resolved']);
     expect(t.notifier.published).toHaveLength(0); // resolved inside the group wait: nothing was ever sent
+  });
+});
+
+describe('time to detect and to resolve (run summaries)', () => {
+  const resolvedXid = (minute: number) =>
+    finding({
+      severity: 'info',
+      evidence: { values: { resolved: 1 }, window: { startMs: T0, endMs: T0 } },
+      detectedAt: T0 + minute * MIN,
+    });
+
+  it('a resolved finding returns the timing once; redelivery and later sweeps return none', async () => {
+    const t = setup();
+    await t.route([finding({ detectedAt: T0 - 3 * MIN })], T0); // fatal Xid: pages on first sighting
+    const r = await t.route([resolvedXid(30)], T0 + 30 * MIN);
+    expect(r.resolutions).toEqual([
+      expect.objectContaining({
+        severity: 'page',
+        cause: 'hardware',
+        timeToDetectSeconds: 180,
+        timeToResolveSeconds: 33 * 60,
+      }),
+    ]);
+    expect((await t.route([resolvedXid(30)], T0 + 31 * MIN)).resolutions).toEqual([]);
+    expect((await t.sweep(T0 + 32 * MIN)).resolutions).toEqual([]);
+  });
+
+  it('the sweep returns the timing of a quiet incident it resolves, once', async () => {
+    const t = setup({ openAfter: 1, ofRuns: 1, cleanRuns: 3 });
+    const stat = finding({
+      kind: 'stat.level_shift_down',
+      severity: 'ticket',
+      cause: 'efficiency',
+      labels: { cluster: 'train-a', node: 'i-1' },
+      detectedAt: T0,
+    });
+    await t.route([stat], T0 + MIN);
+    const s = await t.sweep(T0 + 15 * MIN);
+    expect(s.resolved).toBe(1);
+    expect(s.resolutions).toEqual([
+      expect.objectContaining({
+        severity: 'ticket',
+        cause: 'efficiency',
+        timeToDetectSeconds: 60,
+        timeToResolveSeconds: 15 * 60,
+      }),
+    ]);
+    expect((await t.sweep(T0 + 16 * MIN)).resolutions).toEqual([]);
+  });
+
+  it('a resolved message SNS refused is counted when the sweep sends it, not before', async () => {
+    const t = setup();
+    await t.route([finding()], T0);
+    t.notifier.failNext = 1;
+    expect((await t.route([resolvedXid(10)], T0 + 10 * MIN)).resolutions).toEqual([]);
+    expect((await t.sweep(T0 + 11 * MIN)).resolutions).toEqual([
+      expect.objectContaining({ timeToResolveSeconds: 600 }),
+    ]);
+    expect((await t.sweep(T0 + 12 * MIN)).resolutions).toEqual([]);
+  });
+
+  it('a person: the CLI writes the resolution, the next sweep sends the message and returns the timing', async () => {
+    const t = setup();
+    await t.route([finding()], T0);
+    const [current] = t.store.all();
+    if (current === undefined) throw new Error('no incident');
+    // What `fleetwatch incidents resolve` does (lambdas/cli/incidents.ts): resolve and put, no send.
+    expect(await t.store.put(resolve(current, T0 + 20 * MIN, 'ana', 'GPU replaced'))).not.toBe('conflict');
+    expect((await t.sweep(T0 + 21 * MIN)).resolutions).toEqual([
+      expect.objectContaining({ resolvedAtMs: T0 + 20 * MIN, timeToResolveSeconds: 1200 }),
+    ]);
+  });
+
+  it('actOnIncident returns the timing of the incident it resolved', async () => {
+    const t = setup();
+    await t.route([finding()], T0);
+    const id = t.store.all()[0]?.id ?? '';
+    const done = await actOnIncident(t.deps, { id, action: 'resolve', actor: 'ana', nowMs: T0 + 5 * MIN });
+    expect(done).toMatchObject({
+      status: 'done',
+      resolutions: [{ incidentId: id, timeToResolveSeconds: 300 }],
+    });
+  });
+
+  it('never-notified incidents (dropped pending, muted all along) and grouped members return none', async () => {
+    const dropped = setup();
+    const stat = finding({ kind: 'stat.level_shift_down', labels: { cluster: 'train-a', node: 'i-1' } });
+    await dropped.route([stat], T0);
+    const s = await dropped.sweep(T0 + 40 * MIN);
+    expect(s.dropped).toBe(1);
+    expect(s.resolutions).toEqual([]);
+
+    const maint = setup({ openAfter: 1, ofRuns: 1, cleanRuns: 3 }, [
+      { name: 'patching', start: isoAt(T0 - MIN), end: isoAt(T0 + 60 * MIN) },
+    ]);
+    await maint.route([{ ...stat, detectedAt: T0 }], T0);
+    const quiet = await maint.sweep(T0 + 20 * MIN);
+    expect(quiet.resolved).toBe(1);
+    expect(quiet.resolutions).toEqual([]);
+    expect(maint.notifier.published).toHaveLength(0);
+
+    const grouped = setup({ groupWaitSeconds: 60, kinds: [HELD_GPU_KINDS] });
+    const gpuXid = (gpu: string) =>
+      finding({ labels: { cluster: 'train-a', region: 'us-east-1', node: 'i-1', gpu } });
+    await grouped.route([gpuXid('0')], T0);
+    await grouped.route([gpuXid('1')], T0 + 10_000);
+    await grouped.sweep(T0 + 2 * MIN); // group wait over: the node incident notifies
+    const group = grouped.store.all().find((i) => i.group !== undefined);
+    const done = await actOnIncident(grouped.deps, {
+      id: group?.id ?? '',
+      action: 'resolve',
+      actor: 'ana',
+      nowMs: T0 + 3 * MIN,
+    });
+    expect(done).toMatchObject({ status: 'done', resolutions: [{ incidentId: group?.id }] });
+    const after = await grouped.sweep(T0 + 4 * MIN);
+    expect(grouped.store.all().every((i) => i.status === 'resolved')).toBe(true);
+    expect(after.resolutions).toEqual([]);
   });
 });
