@@ -1,5 +1,5 @@
 import type { KnownChange, MaintenanceWindow } from '../contracts/calendar';
-import { type Finding, findingSchema } from '../contracts/finding';
+import { type Finding, findingSchema, type Severity } from '../contracts/finding';
 import {
   fingerprintOfId,
   type Incident,
@@ -84,6 +84,10 @@ export type MessageResult =
       readonly event: ObserveEvent;
       readonly incidentId?: string;
       readonly suppressed?: string;
+      /** The incident's severity after this finding (for IncidentsOpened by Severity). */
+      readonly severity?: Severity;
+      /** The suppression stage that muted the incident with this finding (it was not muted by it before). */
+      readonly newlySuppressedBy?: string;
     }
   /** Retry later (SQS partial batch failure): conflicts exhausted, a notification not yet sent. */
   | { readonly id: string; readonly status: 'failed'; readonly reason: string }
@@ -93,6 +97,10 @@ export type MessageResult =
 export interface RouteResult {
   readonly results: MessageResult[];
   readonly notificationsSent: number;
+  /** Notifications published, by severity (NotificationsSent by Severity). */
+  readonly sentBySeverity: Readonly<Partial<Record<Severity, number>>>;
+  /** Notifications the notifier did not accept (retried later). */
+  readonly notificationsFailed: number;
   /** Time to detect / resolve of notified incidents whose resolved message went out in this run. */
   readonly resolutions: readonly ResolutionTiming[];
 }
@@ -143,6 +151,8 @@ export async function routeFindings(deps: RouteDeps, input: RouteInput): Promise
       ({ id }) => results.get(id) ?? { id, status: 'failed', reason: 'not processed (internal error)' },
     ),
     notificationsSent: run.sent,
+    sentBySeverity: run.sentBySeverity,
+    notificationsFailed: run.failedSends,
     resolutions: run.resolutions,
   };
 }
@@ -153,6 +163,9 @@ export interface SweepResult {
   readonly notified: number;
   readonly renotified: number;
   readonly failed: number;
+  /** Notifications published, by severity, and those the notifier did not accept. */
+  readonly sentBySeverity: Readonly<Partial<Record<Severity, number>>>;
+  readonly notificationsFailed: number;
   /** Time to detect / resolve of notified incidents whose resolved message went out in this run. */
   readonly resolutions: readonly ResolutionTiming[];
 }
@@ -193,7 +206,12 @@ export async function sweepIncidents(
     }
     if (!done && current !== undefined) counts.failed++;
   }
-  return { ...counts, resolutions: run.resolutions };
+  return {
+    ...counts,
+    sentBySeverity: run.sentBySeverity,
+    notificationsFailed: run.failedSends,
+    resolutions: run.resolutions,
+  };
 }
 
 /** What the sweep does to one incident (pure given the run's context). */
@@ -298,6 +316,8 @@ interface Run {
   remember(incident: Incident): void;
   quarantinesLastHour: number;
   sent: number;
+  readonly sentBySeverity: Partial<Record<Severity, number>>;
+  failedSends: number;
   /** Filled by flush: one entry per incident whose 'resolved' notification it sent. */
   readonly resolutions: ResolutionTiming[];
 }
@@ -339,6 +359,8 @@ async function loadRun(deps: RouteDeps, nowMs: number): Promise<Run> {
     },
     quarantinesLastHour: countRecentQuarantines(recent, nowMs),
     sent: 0,
+    sentBySeverity: {},
+    failedSends: 0,
     resolutions: [],
   };
 }
@@ -414,8 +436,13 @@ async function routeOne(deps: RouteDeps, run: Run, item: RoutedItem, nowMs: numb
       status: 'ok',
       event,
       incidentId: written.id,
+      severity: written.severity,
       ...(written.suppression
         ? { suppressed: `${written.suppression.stage}: ${written.suppression.reason}` }
+        : {}),
+      ...(written.suppression !== undefined &&
+      (current?.id !== written.id || current.suppression?.stage !== written.suppression.stage)
+        ? { newlySuppressedBy: written.suppression.stage }
         : {}),
     };
   }
@@ -489,8 +516,10 @@ async function flush(deps: RouteDeps, run: Run, incident: Incident, nowMs: numbe
       const messageId = await deps.notifier.publish(message);
       next = markSent(next, i, messageId, nowMs);
       run.sent++;
+      run.sentBySeverity[n.severity] = (run.sentBySeverity[n.severity] ?? 0) + 1;
     } catch (e) {
       complete = false;
+      run.failedSends++;
       deps.log.error('notification not published', {
         incidentId: next.id,
         event: n.event,

@@ -39,9 +39,12 @@ export function makeHandler(getRuntime: () => RouterRuntime) {
         }
       }
       const result = await routeFindings(rt.deps, { findings, nowMs });
-      let opened = 0;
+      const opened = new Map<string, number>();
+      const suppressed = new Map<string, number>();
+      const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
       for (const r of result.results) {
-        if (r.status === 'ok' && r.event === 'opened') opened++;
+        if (r.status === 'ok' && r.event === 'opened' && r.severity !== undefined) add(opened, r.severity);
+        if (r.status === 'ok' && r.newlySuppressedBy !== undefined) add(suppressed, r.newlySuppressedBy);
         if (r.status === 'failed') failures.push({ itemIdentifier: r.id });
         if (r.status === 'invalid') {
           const record = records.get(r.id);
@@ -50,8 +53,12 @@ export function makeHandler(getRuntime: () => RouterRuntime) {
           }
         }
       }
-      ops.count('incidentsOpened', opened);
-      ops.count('notificationsSent', result.notificationsSent);
+      // By the dimensions the catalogue and the incidents dashboard use.
+      for (const [severity, n] of opened) ops.count('incidentsOpened', n, { Severity: severity });
+      for (const [stage, n] of suppressed) ops.count('incidentsSuppressed', n, { Stage: stage });
+      for (const [severity, n] of Object.entries(result.sentBySeverity))
+        ops.count('notificationsSent', n, { Severity: severity });
+      ops.count('notificationsFailed', result.notificationsFailed);
       ops.count('routerMessagesRetried', failures.length);
       for (const d of timingDatapoints(result.resolutions)) ops.count(d.metric, d.value, d.dimensions);
       return { batchItemFailures: failures };

@@ -22,7 +22,9 @@ export function makeHandler(getRuntime: () => RouterRuntime) {
     metrics.captureColdStartMetric();
     try {
       const result = await sweepIncidents(rt.deps, { nowMs: rt.clock.now() });
-      ops.count('notificationsSent', result.notified + result.renotified);
+      for (const [severity, n] of Object.entries(result.sentBySeverity))
+        ops.count('notificationsSent', n, { Severity: severity });
+      ops.count('notificationsFailed', result.notificationsFailed);
       for (const d of timingDatapoints(result.resolutions)) ops.count(d.metric, d.value, d.dimensions);
       log.info('sweep done', { ...result });
       if (result.failed > 0) {

@@ -77,7 +77,7 @@ describe('sweep-incidents handler', () => {
   });
 });
 
-describe('time to detect and to resolve (EMF)', () => {
+describe('router metrics (EMF)', () => {
   /**
    * The EMF documents the handler wrote. Powertools writes one JSON line per blob, to the global
    * console in dev mode (vitest.config sets POWERTOOLS_DEV), where metrics are off unless
@@ -123,6 +123,23 @@ describe('time to detect and to resolve (EMF)', () => {
         dimensions: d._aws.CloudWatchMetrics[0]?.Dimensions.flat().sort(),
         namespace: d._aws.CloudWatchMetrics[0]?.Namespace,
       }));
+
+  it('route-incidents emits IncidentsOpened and NotificationsSent by Severity, as the dashboard graphs them', async () => {
+    const rt = runtime(new InMemoryDeadLetters());
+    const emf = captureEmf();
+    try {
+      await makeRoute(() => rt)(event(JSON.stringify(finding({ detectedAt: T0 - MIN }))));
+      const docs = emf.docs();
+      expect(emitted(docs, 'IncidentsOpened')).toEqual([
+        expect.objectContaining({ value: 1, severity: 'page', dimensions: ['Severity', 'service'] }),
+      ]);
+      expect(emitted(docs, 'NotificationsSent')).toEqual([
+        expect.objectContaining({ value: 1, severity: 'page', dimensions: ['Severity', 'service'] }),
+      ]);
+    } finally {
+      emf.restore();
+    }
+  });
 
   it('route-incidents emits IncidentTimeToDetect and IncidentTimeToResolve with Severity and Cause when a finding resolves', async () => {
     const rt = runtime(new InMemoryDeadLetters());

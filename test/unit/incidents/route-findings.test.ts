@@ -68,8 +68,16 @@ describe('routeFindings: open, dedup, notify', () => {
     const t = setup();
     const first = await t.route([finding()]);
     expect(first.results).toEqual([
-      { id: 'm0', status: 'ok', event: 'opened', incidentId: expect.stringMatching(/-1$/) },
+      {
+        id: 'm0',
+        status: 'ok',
+        event: 'opened',
+        incidentId: expect.stringMatching(/-1$/),
+        severity: 'page',
+      },
     ]);
+    expect(first.sentBySeverity).toEqual({ page: 1 });
+    expect(first.notificationsFailed).toBe(0);
     expect(t.notifier.published).toHaveLength(1);
     expect(t.notifier.published[0]?.attributes).toMatchObject({
       severity: 'page',
@@ -245,7 +253,12 @@ describe('suppression through the router', () => {
     expect(r.results[0]).toMatchObject({
       event: 'opened',
       suppressed: expect.stringContaining('maintenance: maintenance window "rack 4 firmware"'),
+      newlySuppressedBy: 'maintenance',
     });
+    // The same finding again: still muted, but not newly (IncidentsSuppressed counts incidents).
+    const again = await t.route([finding({ detectedAt: T0 + MIN })], T0 + MIN);
+    expect(again.results[0]).toMatchObject({ suppressed: expect.stringContaining('maintenance') });
+    expect(again.results[0]).not.toHaveProperty('newlySuppressedBy');
     expect(t.notifier.published).toHaveLength(0);
     expect(t.store.all()[0]?.suppression).toMatchObject({ stage: 'maintenance', untilMs: T0 + 30 * MIN });
     await t.sweep(T0 + 29 * MIN);
