@@ -55,11 +55,18 @@ export const cohortSeriesStateSchema = z.strictObject({
 });
 export type CohortSeriesState = z.output<typeof cohortSeriesStateSchema>;
 
+/** Hourly utilisation means of a scope, eight days: [hour start, mean, 1 if during a reported drop]. */
+const fleetHoursSchema = z
+  .array(z.tuple([epochMs, z.number(), z.union([z.literal(0), z.literal(1)])]))
+  .optional();
+
 export const fleetStateSchema = z.strictObject({
   /** Fleet effective utilisation (mean sm_active of GPUs running training jobs) per minute: [t, v], ascending. */
   points: z.array(z.tuple([epochMs, z.number()])),
   /** The last judged window showed a drop at this scope (reported every run while it lasts). */
   dropOpen: z.boolean(),
+  /** Hourly means for the day-over-day noise and the week-ago comparison (fleet-hours.ts). */
+  hours: fleetHoursSchema,
   /**
    * The same per cluster, keyed `<region>|<cluster>`, so a drop in one cluster is found (and
    * labelled with it) even when the rest of the fleet hides it in the fleet mean. Optional: state
@@ -68,7 +75,11 @@ export const fleetStateSchema = z.strictObject({
   scopes: z
     .record(
       z.string().min(1),
-      z.strictObject({ points: z.array(z.tuple([epochMs, z.number()])), dropOpen: z.boolean() }),
+      z.strictObject({
+        points: z.array(z.tuple([epochMs, z.number()])),
+        dropOpen: z.boolean(),
+        hours: fleetHoursSchema,
+      }),
     )
     .optional(),
 });

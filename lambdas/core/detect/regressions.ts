@@ -11,6 +11,7 @@ import {
   relativeDrop,
 } from './change-detection';
 import type { CohortSeriesState, FleetState } from './detection-state';
+import { dayOverDayNoise, foldHours, type HourEntry, weekAgo } from './fleet-hours';
 import { isTraining, listText, workloadClassOf } from './jobs';
 import { median } from './robust';
 import {
@@ -35,8 +36,11 @@ import {
  *                          └─► baseline update (not inside maintenance windows)
  *
  * Fleet drop. Fleet utilisation per minute (mean sm_active over every reporting GPU) is kept for
- * 25 h; the last `windowMs` are compared with the same minutes 24 h earlier (relativeDrop), and a
- * drop counts only when it is also out of that scope's day-to-day noise (fleetDropNoise).
+ * 25 h, and by clock hour for eight days (fleet-hours.ts); the last `windowMs` are compared with
+ * the same minutes 24 h earlier (relativeDrop), and a drop counts only when it is also out of that
+ * scope's ordinary variation (the larger of the hour-to-hour noise, fleetDropNoise, and the
+ * day-over-day noise of its hourly means) and, once a week of hours exists, also holds against
+ * the same hour a week earlier.
  *
  * Both are given samples OUTSIDE maintenance windows only (run-detectors.ts filters them, see
  * maintenance.ts): GPUs under maintenance neither train a baseline, nor step a CUSUM, nor enter
@@ -294,7 +298,7 @@ export function detectFleetDrop(input: {
     const prev = input.fleet.scopes?.[key] ?? { points: [], dropOpen: false };
     const d = scopeDrop(prev, bySample.get(key) ?? new Map(), input);
     clusters.set(key, d);
-    scopes[key] = { points: d.points, dropOpen: d.dropOpen };
+    scopes[key] = stateOf(d);
   }
 
   const findings: Finding[] = [];
@@ -323,8 +327,7 @@ export function detectFleetDrop(input: {
   return {
     findings,
     fleet: {
-      points: whole.points,
-      dropOpen: whole.dropOpen,
+      ...stateOf(whole),
       ...(Object.keys(scopes).length > 0 ? { scopes } : {}),
     },
     ...(whole.result ? { result: whole.result } : {}),
@@ -334,11 +337,22 @@ export function detectFleetDrop(input: {
 interface ScopeState {
   readonly points: [number, number][];
   readonly dropOpen: boolean;
+  /** Hourly means, eight days (fleet-hours.ts); absent in state written before it existed. */
+  readonly hours?: HourEntry[];
 }
 
-/** relativeDrop's result, `fired` also requiring the noise gate; `noise` = the drop's sigma when estimable. */
+function stateOf(d: ScopeDrop): ScopeState {
+  return { points: d.points, dropOpen: d.dropOpen, ...(d.hours === undefined ? {} : { hours: d.hours }) };
+}
+
+/**
+ * relativeDrop's result, `fired` also requiring the noise gate and last week; `noise` = the
+ * drop's sigma used by the gate when estimable (the larger of the hour-to-hour and the
+ * day-over-day estimates), `weekDrop` = the drop against the same hour a week earlier.
+ */
 export interface FleetDropResult extends RelativeDropResult {
   readonly noise?: number;
+  readonly weekDrop?: number;
 }
 
 interface ScopeDrop extends ScopeState {
@@ -392,7 +406,11 @@ export function fleetDropNoise(
 }
 
 function scopeDrop(
-  prev: { readonly points: readonly (readonly [number, number])[]; readonly dropOpen: boolean },
+  prev: {
+    readonly points: readonly (readonly [number, number])[];
+    readonly dropOpen: boolean;
+    readonly hours?: readonly HourEntry[];
+  },
   latest: ReadonlyMap<number, number>,
   input: { readonly windowEndMs: number; readonly settings: RegressionSettings },
 ): ScopeDrop {
@@ -402,25 +420,35 @@ function scopeDrop(
   const sorted = [...points.entries()].sort(([a], [b]) => a - b);
   // Points are minute starts; the last minute of the window starts one minute before its end.
   const endMs = input.windowEndMs - MINUTE_MS;
-  const raw = relativeDrop(
-    sorted.map(([t, v]) => ({ t, v })),
-    (t) => points.get(t - DAY_MS),
-    endMs,
-    { windowMs: o.fleetDropWindowMs, dropFraction: o.fleetDropThreshold, cadenceMs: MINUTE_MS },
-  );
-  const noise = raw?.fired
-    ? fleetDropNoise(sorted, endMs - o.fleetDropWindowMs, o.fleetDropWindowMs)
-    : undefined;
+  const hours = foldHours(prev.hours ?? [], points, endMs, prev.dropOpen);
+  const timed = sorted.map(([t, v]) => ({ t, v }));
+  const params = { windowMs: o.fleetDropWindowMs, dropFraction: o.fleetDropThreshold, cadenceMs: MINUTE_MS };
+  const raw = relativeDrop(timed, (t) => points.get(t - DAY_MS), endMs, params);
+  let noise: number | undefined;
+  let week: RelativeDropResult | undefined;
+  if (raw?.fired) {
+    // Judged against the larger of the two noises (fleet-hours.ts: why the day-over-day one).
+    const windowStart = endMs - o.fleetDropWindowMs;
+    const hourly = fleetDropNoise(sorted, windowStart, o.fleetDropWindowMs);
+    const daily = dayOverDayNoise(hours, windowStart + MINUTE_MS);
+    noise = hourly === undefined ? daily : daily === undefined ? hourly : Math.max(hourly, daily);
+    week = relativeDrop(timed, weekAgo(hours), endMs, params);
+  }
   const result =
     raw === undefined
       ? undefined
       : {
           ...raw,
-          fired: raw.fired && (noise === undefined || raw.drop >= FLEET_DROP_NOISE_SIGMAS * noise),
+          // A week of history: the drop must hold against the same hour last week too.
+          fired:
+            raw.fired &&
+            (noise === undefined || raw.drop >= FLEET_DROP_NOISE_SIGMAS * noise) &&
+            (week === undefined || week.coverage < 0.8 || week.fired),
           ...(noise === undefined ? {} : { noise }),
+          ...(week === undefined || week.coverage < 0.8 ? {} : { weekDrop: week.drop }),
         };
   const dropOpen = result === undefined ? prev.dropOpen : result.fired;
-  return { points: sorted, dropOpen, ...(result ? { result } : {}) };
+  return { points: sorted, dropOpen, hours, ...(result ? { result } : {}) };
 }
 
 const SCOPE_SEPARATOR = '|';
@@ -462,7 +490,7 @@ function dropFinding(
     severity: 'ticket',
     cause: 'efficiency',
     title: `${where} GPU utilisation ${pct} % below the same time yesterday`,
-    summary: `Mean SM activity over ${over} in the last ${minutes} min was ${pct} % below the same minutes 24 h earlier (threshold ${roundTo(o.fleetDropThreshold * 100, 1)} %${result.noise === undefined ? '' : `, and over ${FLEET_DROP_NOISE_SIGMAS} × the ${roundTo(result.noise * 100, 1)} % a quiet day varies`}). Look for a scheduler or quota change, a failed rollout, or capacity that left ${scope === undefined ? 'the fleet' : 'the cluster'}.`,
+    summary: `Mean SM activity over ${over} in the last ${minutes} min was ${pct} % below the same minutes 24 h earlier (threshold ${roundTo(o.fleetDropThreshold * 100, 1)} %${result.noise === undefined ? '' : `, and over ${FLEET_DROP_NOISE_SIGMAS} × the ${roundTo(result.noise * 100, 1)} % it ordinarily varies`}${result.weekDrop === undefined ? '' : `; ${roundTo(result.weekDrop * 100, 1)} % below the same hour a week earlier`}). Look for a scheduler or quota change, a failed rollout, or capacity that left ${scope === undefined ? 'the fleet' : 'the cluster'}.`,
     labels: scope === undefined ? {} : { cluster: scope.cluster, region: scope.region },
     evidence: {
       window: result.window,
@@ -473,6 +501,7 @@ function dropFinding(
         coverage: roundTo(result.coverage, 3),
         threshold: o.fleetDropThreshold,
         ...(result.noise === undefined ? {} : { noiseSigma: roundTo(result.noise, 4) }),
+        ...(result.weekDrop === undefined ? {} : { dropVsWeekEarlier: roundTo(result.weekDrop, 4) }),
       },
       detail: `${scope === undefined ? 'fleet-wide' : `scope: cluster ${scope.cluster}, region ${scope.region}`}; utilisation = mean sm_active (gpu_util / 100 where sm_active is not collected) per minute; maintenance minutes excluded`,
     },
