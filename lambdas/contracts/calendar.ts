@@ -216,6 +216,11 @@ export const seasonalWindowSchema = z
         severityCap: z.enum(['ticket', 'info']).optional(),
         /** Multiplies the M of "open after M of N runs" (2: twice as many runs needed). */
         minRunsFactor: z.number().min(1).max(10).optional(),
+        /**
+         * The relaxation also holds this long after each occurrence ends: the queue a load peak
+         * builds takes time to drain, and its SLA misses outlive the window.
+         */
+        drainMinutes: z.int().min(1).max(1440).optional(),
       })
       .refine((r) => r.severityCap !== undefined || r.minRunsFactor !== undefined, {
         message: 'relax needs severityCap and/or minRunsFactor (otherwise it relaxes nothing)',

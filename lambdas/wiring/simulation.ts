@@ -225,8 +225,9 @@ export function maintenanceWindowsOf(intervals: readonly MaintenanceInterval[]):
  * what expected load looks like (weekday retrains fill the queue, then drain), so the SLA-miss and
  * start-latency rules and the fleet-utilisation rule need the most runs the calendar allows
  * (minRunsFactor 10: a 2-of-3 rule becomes 20 consecutive runs, 100 min at the 5-min cadence)
- * before an incident opens inside the window. Only a queue that stays broken for most of the
- * window still notifies; job, GPU and software kinds are untouched.
+ * before an incident opens inside the window, and for as long again after it (drainMinutes = the
+ * window's length: the queue the peak built takes about that long to drain). Only a queue that
+ * stays broken for most of that span still notifies; job, GPU and software kinds are untouched.
  */
 export const SEASONAL_RELAXED_KINDS = [
   'scheduling.sla_miss',
@@ -246,7 +247,12 @@ export function seasonalWindowsOf(seasonal: readonly SeasonalWindow[]): Calendar
       duration: `PT${span}M`,
       tz: s.tz,
       scope: [],
-      relax: { kinds: [...SEASONAL_RELAXED_KINDS], minRunsFactor: SEASONAL_MIN_RUNS_FACTOR },
+      // The backlog of the peak drains for about as long as the peak lasted.
+      relax: {
+        kinds: [...SEASONAL_RELAXED_KINDS],
+        minRunsFactor: SEASONAL_MIN_RUNS_FACTOR,
+        drainMinutes: span,
+      },
     };
   });
 }

@@ -122,6 +122,7 @@ describe('configForScenario seasonal windows', () => {
       'fleet.utilisation_drop',
     ]);
     expect(w?.relax.minRunsFactor).toBe(SEASONAL_MIN_RUNS_FACTOR);
+    expect(w?.relax.drainMinutes).toBe(90);
     expect(w?.duration).toBe('PT90M');
     expect(w?.cron).toBe('0 1 * * tue');
   });

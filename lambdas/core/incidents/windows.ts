@@ -29,6 +29,19 @@ function computeActive(w: WindowSpec, tMs: number): Occurrence | undefined {
   return best;
 }
 
+/**
+ * The occurrence of `w` whose span extended by `afterMs` past its end contains `tMs` (a seasonal
+ * window's drain: [start, end + afterMs)); activeOccurrence when afterMs is 0.
+ */
+export function occurrenceOrDrain(w: WindowSpec, tMs: number, afterMs: number): Occurrence | undefined {
+  if (afterMs <= 0) return activeOccurrence(w, tMs);
+  let best: Occurrence | undefined;
+  for (const o of occurrencesOf(w, tMs - afterMs, tMs + 1)) {
+    if (o.startMs <= tMs && tMs < o.endMs + afterMs && (best === undefined || o.endMs > best.endMs)) best = o;
+  }
+  return best;
+}
+
 export function isActive(w: WindowSpec, tMs: number): boolean {
   return activeOccurrence(w, tMs) !== undefined;
 }

@@ -145,6 +145,35 @@ describe('seasonal stage (relaxes, never mutes)', () => {
       factor: undefined,
     },
     {
+      // 09:00-11:00 ended an hour before now (12:00): relaxed while its backlog drains (2 h).
+      name: 'after the window, within its drain',
+      cal: {
+        seasonal: [
+          {
+            cron: '0 9 * * 2',
+            duration: 'PT2H',
+            relax: { kinds: ['gpu.**'], severityCap: 'info', drainMinutes: 120 },
+          },
+        ],
+      },
+      sev: 'info',
+      factor: undefined,
+    },
+    {
+      name: 'after the window and its drain',
+      cal: {
+        seasonal: [
+          {
+            cron: '0 9 * * 2',
+            duration: 'PT2H',
+            relax: { kinds: ['gpu.**'], severityCap: 'info', drainMinutes: 60 },
+          },
+        ],
+      },
+      sev: undefined,
+      factor: undefined,
+    },
+    {
       name: 'outside the window',
       cal: {
         seasonal: [

@@ -1,12 +1,14 @@
 import { SEVERITIES, type Severity } from '../../../contracts/finding';
+import { MINUTE_MS } from '../../time';
 import { allMatch, anyKindMatches } from '../alert';
-import { activeOccurrence } from '../windows';
+import { occurrenceOrDrain } from '../windows';
 import { NOT_MUTED, type Stage } from './stage';
 
 /**
  * Seasonal windows: expected load (weekday retrains) RELAXES the kinds a window names instead of
- * muting: severity capped (page → ticket) and/or more runs needed before an incident opens. Of
- * several active windows the strongest relaxation of each kind wins (lowest cap, largest factor).
+ * muting: severity capped (page → ticket) and/or more runs needed before an incident opens, during
+ * the window and for `drainMinutes` after it (the backlog of the peak). Of several active windows
+ * the strongest relaxation of each kind wins (lowest cap, largest factor).
  */
 export const seasonalStage: Stage = (alert, ctx) => {
   let severity: Severity | undefined;
@@ -14,7 +16,7 @@ export const seasonalStage: Stage = (alert, ctx) => {
   const names: string[] = [];
   ctx.calendar.seasonal.forEach((w, i) => {
     if (!anyKindMatches(w.relax.kinds, alert.kind) || !allMatch(w.scope, alert)) return;
-    if (activeOccurrence(w, ctx.nowMs) === undefined) return;
+    if (occurrenceOrDrain(w, ctx.nowMs, (w.relax.drainMinutes ?? 0) * MINUTE_MS) === undefined) return;
     names.push(w.name ?? `seasonal[${i}]`);
     const cap = w.relax.severityCap;
     if (cap !== undefined && rank(cap) > rank(severity ?? alert.severity)) severity = cap;
