@@ -1,45 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CUSUM } from '../../../lambdas/core/detect/change-detection';
 import { emptyDetectionState, type FleetState } from '../../../lambdas/core/detect/detection-state';
 import { detectFleetDrop, FLEET_DROP_KIND, fleetDropNoise } from '../../../lambdas/core/detect/regressions';
-import type { GpuSample } from '../../../lambdas/core/model';
+import { DAY, fleetDropSettings, gpuMinutes, HOUR, MIN } from './fleet-drop-fixtures';
 
 /**
  * Issue 3/5 (fleet_utilisation_drop): a drop is judged against the scope's own day-to-day noise,
  * so a small fleet's ordinary hour-to-hour swings do not fire, while a sustained cut fires and is
  * reported on every run while it lasts (clean runs start only after it ends).
  */
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 8, 15);
-const settings = {
-  cusum: DEFAULT_CUSUM,
-  relativeMadFloor: 0.05,
-  minGlobalSlices: 24,
-  fleetDropThreshold: 0.08,
-  fleetDropWindowMs: HOUR,
-};
-
-/** One GPU sample per minute in cluster `a` at `util(t)`. */
-function minutes(fromMs: number, toMs: number, util: (t: number) => number): GpuSample[] {
-  const out: GpuSample[] = [];
-  for (let t = fromMs; t < toMs; t += MIN)
-    out.push({
-      time: t,
-      labels: { cluster: 'a', region: 'us-east-1', instanceType: 'p5.48xlarge', node: 'a-n1', gpu: '0' },
-      values: { sm_active: util(t) },
-    });
-  return out;
-}
 
 function run(fleet: FleetState, fromMs: number, toMs: number, util: (t: number) => number) {
   return detectFleetDrop({
-    samples: minutes(fromMs, toMs, util),
+    samples: gpuMinutes(fromMs, toMs, util),
     fleet,
     nowMs: toMs,
     windowEndMs: toMs,
-    settings,
+    settings: fleetDropSettings,
   });
 }
 
