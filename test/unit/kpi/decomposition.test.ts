@@ -214,17 +214,19 @@ describe('decomposition: the two classic findings', () => {
       }),
     );
 
+  /** The duration-SLA pair of windows: `prevJobs` finish in 90 min, `curJobs` in 110 min. */
+  const slaWindows = (prevJobs: JobUsage[], curJobs: JobUsage[]) => ({
+    prev: snapshot(PREV, prevJobs, nodes(10), finished(PREV, 90), slas),
+    cur: snapshot(CUR, curJobs, nodes(10), finished(CUR, 110), slas),
+  });
+
   it('(a) utilisation flat, SLA misses spike, no queue growth, slowdown across cohorts → data-io', () => {
     // All jobs drop from sm 0.6 to 0.4 and report no step-time breakdown: the partition sees
     // "stalled / SMs idle" (software). Spread evenly over both frameworks and no queue growth:
     // the shared input path, reassigned to data-io.
-    const prev = snapshot(PREV, fleetJobs(PREV), nodes(10), finished(PREV, 90), slas);
-    const cur = snapshot(
-      CUR,
+    const { prev, cur } = slaWindows(
+      fleetJobs(PREV),
       fleetJobs(CUR, () => ({ sm: 0.4 })),
-      nodes(10),
-      finished(CUR, 110),
-      slas,
     );
     const d = run(prev, cur);
     expect(d.pattern).toBe('utilisation-flat-sla-misses');
@@ -234,13 +236,9 @@ describe('decomposition: the two classic findings', () => {
   });
 
   it('(a) same symptoms, but the slowdown sits in one cohort → stays software', () => {
-    const prev = snapshot(PREV, fleetJobs(PREV), nodes(10), finished(PREV, 90), slas);
-    const cur = snapshot(
-      CUR,
+    const { prev, cur } = slaWindows(
+      fleetJobs(PREV),
       fleetJobs(CUR, (i) => (i < 4 ? { sm: 0.2 } : {})),
-      nodes(10),
-      finished(CUR, 110),
-      slas,
     );
     const d = run(prev, cur);
     expect(d.pattern).toBe('utilisation-flat-sla-misses');
@@ -251,13 +249,9 @@ describe('decomposition: the two classic findings', () => {
   it('(a) utilisation rising counts as flat: slowed jobs hold their GPUs longer', () => {
     // prev: 7 of 10 nodes allocated (0.7), sm 0.6: goodput 0.42. cur: all 8 jobs held (0.8) at
     // sm 0.35: goodput 0.28. Allocation up 10 points, SLA misses spike: still pattern (a).
-    const prev = snapshot(PREV, fleetJobs(PREV).slice(0, 7), nodes(10), finished(PREV, 90), slas);
-    const cur = snapshot(
-      CUR,
+    const { prev, cur } = slaWindows(
+      fleetJobs(PREV).slice(0, 7),
       fleetJobs(CUR, () => ({ sm: 0.35 })),
-      nodes(10),
-      finished(CUR, 110),
-      slas,
     );
     const d = run(prev, cur);
     expect(d.pattern).toBe('utilisation-flat-sla-misses');
@@ -266,14 +260,7 @@ describe('decomposition: the two classic findings', () => {
 
   it('(a) is not claimed when utilisation fell by more than the flat limit', () => {
     // prev: 8 nodes allocated; cur: 7 (−10 points) at sm 0.4, SLA misses spike, queue flat.
-    const prev = snapshot(PREV, fleetJobs(PREV), nodes(10), finished(PREV, 90), slas);
-    const cur = snapshot(
-      CUR,
-      fleetJobs(CUR, () => ({ sm: 0.4 })).slice(0, 7),
-      nodes(10),
-      finished(CUR, 110),
-      slas,
-    );
+    const { prev, cur } = slaWindows(fleetJobs(PREV), fleetJobs(CUR, () => ({ sm: 0.4 })).slice(0, 7));
     const d = run(prev, cur);
     expect(d.pattern).toBeUndefined();
     expect(d.reassignment).toBeUndefined();
