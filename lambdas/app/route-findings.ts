@@ -150,7 +150,7 @@ export async function routeFindings(deps: RouteDeps, input: RouteInput): Promise
     results: input.findings.map(
       ({ id }) => results.get(id) ?? { id, status: 'failed', reason: 'not processed (internal error)' },
     ),
-    notificationsSent: run.sent,
+    notificationsSent: Object.values(run.sentBySeverity).reduce((a, n) => a + (n ?? 0), 0),
     sentBySeverity: run.sentBySeverity,
     notificationsFailed: run.failedSends,
     resolutions: run.resolutions,
@@ -315,7 +315,6 @@ interface Run {
   activeList(): Incident[];
   remember(incident: Incident): void;
   quarantinesLastHour: number;
-  sent: number;
   readonly sentBySeverity: Partial<Record<Severity, number>>;
   failedSends: number;
   /** Filled by flush: one entry per incident whose 'resolved' notification it sent. */
@@ -358,7 +357,6 @@ async function loadRun(deps: RouteDeps, nowMs: number): Promise<Run> {
       byFp.set(i.fingerprint, i);
     },
     quarantinesLastHour: countRecentQuarantines(recent, nowMs),
-    sent: 0,
     sentBySeverity: {},
     failedSends: 0,
     resolutions: [],
@@ -515,7 +513,6 @@ async function flush(deps: RouteDeps, run: Run, incident: Incident, nowMs: numbe
       );
       const messageId = await deps.notifier.publish(message);
       next = markSent(next, i, messageId, nowMs);
-      run.sent++;
       run.sentBySeverity[n.severity] = (run.sentBySeverity[n.severity] ?? 0) + 1;
     } catch (e) {
       complete = false;

@@ -42,10 +42,15 @@ export function foldHours(
 ): HourEntry[] {
   const out = hours.filter(([h]) => h > lastMinuteMs - FLEET_HOURS_MS);
   const newest = out[out.length - 1]?.[0];
-  let first = Number.POSITIVE_INFINITY;
-  for (const t of points.keys()) first = Math.min(first, t);
-  if (!Number.isFinite(first)) return out;
-  let h = newest === undefined ? Math.floor(first / HOUR_MS) * HOUR_MS : newest + HOUR_MS;
+  let h: number;
+  if (newest !== undefined) h = newest + HOUR_MS;
+  else {
+    // First fold (or all hours aged out): start at the oldest point's hour.
+    let first = Number.POSITIVE_INFINITY;
+    for (const t of points.keys()) first = Math.min(first, t);
+    if (!Number.isFinite(first)) return out;
+    h = Math.floor(first / HOUR_MS) * HOUR_MS;
+  }
   for (; h + HOUR_MS - MINUTE_MS <= lastMinuteMs; h += HOUR_MS) {
     let sum = 0;
     let n = 0;
